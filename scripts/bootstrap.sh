@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create or update the project virtualenv (.venv) from the pinned lock in requirements/.
+# Idempotent: make calls it whenever requirements/*.txt is newer than the install stamp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+UV_VERSION=0.13.8
+venv=${1:-.venv}
+lock=${2:-requirements/dev.txt}
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "bootstrap: Python 3.11 is required (found $("$PYTHON" --version 2>&1)); set PYTHON=..." >&2
+  exit 1
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  echo "bootstrap: creating $venv"
+  "$PYTHON" -m venv "$venv"
+fi
+if ! "$venv/bin/uv" --version 2>/dev/null | grep -q "$UV_VERSION"; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+fi
+echo "bootstrap: syncing $venv with $lock (first run compiles the AWS bindings: ~1 min)"
+# Byte-compile at install time: the AWS provider bindings are 230 MB of Python and this
+# machine may set PYTHONDONTWRITEBYTECODE, which would recompile them on every import.
+"$venv/bin/uv" pip sync --quiet --compile-bytecode --python "$venv/bin/python" "$lock"
+touch "$venv/.installed"

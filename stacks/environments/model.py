@@ -1,0 +1,511 @@
+"""The typed environment model: the only place environment values live.
+
+Each environment is one YAML file beside this module (``dev.yaml``, ``staging.yaml``,
+``prod.yaml``). :func:`load_environments` parses every file, validates it against
+:class:`Environment`, then evaluates the cross-field and cross-environment rules in
+:data:`RULES`; every problem found anywhere is collected and raised together in one
+:class:`ConfigError`, each naming the environment, the field, the value received and what
+is allowed. Unknown keys are errors (``extra="forbid"``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent
+PROJECT = "kakehashi"
+
+#: Availability zones usable by new accounts, per supported region, in the order they are
+#: taken. ap-northeast-1b is not offered to accounts created after 2012.
+REGION_AZS: dict[str, tuple[str, ...]] = {
+    "ap-northeast-1": ("ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"),
+    "ap-northeast-3": ("ap-northeast-3a", "ap-northeast-3b", "ap-northeast-3c"),
+}
+
+_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+_EMAIL = r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$"
+_TAG_VALUE = r"^[A-Za-z0-9_ .:/=+\-@]{1,256}$"
+_WINDOW_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+class _Strict(BaseModel):
+    """Every config block: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tags(_Strict):
+    """Organisation tags every resource carries (with project, environment, component)."""
+
+    owner: Annotated[str, Field(pattern=_TAG_VALUE, description="Team that owns the environment.")]
+    cost_center: Annotated[
+        str, Field(pattern=_TAG_VALUE, description="Cost center billed for the environment.")
+    ]
+
+
+class StateConfig(_Strict):
+    """Where Terraform state lives. Keys are derived: ``<env>/<component>.tfstate``."""
+
+    bucket: Annotated[
+        str,
+        Field(
+            pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            description="Pre-created, versioned, encrypted S3 bucket holding the state.",
+        ),
+    ]
+
+
+class NetworkConfig(_Strict):
+    """The VPC. Subnet CIDRs are derived from ``vpc_cidr`` (see modules/network/vpc.py)."""
+
+    vpc_cidr: Annotated[str, Field(description="RFC 1918 block, prefix /16 to /24.")]
+    az_count: Annotated[int, Field(ge=2, le=3, description="AZs spanned; prod uses 3.")]
+    nat_strategy: Annotated[
+        Literal["single", "per_az"],
+        Field(description="'per_az': one NAT gateway per AZ (HA). 'single': one shared NAT."),
+    ]
+    flow_log_retention_days: Annotated[int, Field(description="VPC flow log retention.")] = 90
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_block(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"not an IPv4 network in CIDR notation ({exc})") from None
+        if not net.is_private:
+            raise ValueError("must be an RFC 1918 private block (10/8, 172.16/12, 192.168/16)")
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError("prefix length must be between /16 and /24")
+        return value
+
+
+class ServerlessCapacity(_Strict):
+    """Aurora Serverless v2 capacity, validated the way RDS validates it."""
+
+    kind: Literal["serverless"]
+    min_acu: Annotated[Decimal, Field(description="Minimum ACUs, 0 to 256 in steps of 0.5.")]
+    max_acu: Annotated[Decimal, Field(description="Maximum ACUs, 1 to 256 in steps of 0.5.")]
+    seconds_until_auto_pause: Annotated[
+        int | None,
+        Field(description="Auto-pause after idle seconds (300-86400). Default: never pauses."),
+    ] = None
+
+
+class ProvisionedCapacity(_Strict):
+    """Provisioned Aurora instances of one class."""
+
+    kind: Literal["provisioned"]
+    instance_class: Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]
+
+
+class DatabaseConfig(_Strict):
+    """Aurora PostgreSQL."""
+
+    engine_version: Annotated[str, Field(pattern=r"^\d+\.\d+$", description="e.g. '16.6'.")]
+    capacity: Annotated[
+        ServerlessCapacity | ProvisionedCapacity, Field(discriminator="kind")
+    ]
+    instance_count: Annotated[int, Field(ge=1, le=15, description="Writer plus readers.")]
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)]
+    preferred_backup_window: Annotated[str, Field(pattern=rf"^{_HHMM}-{_HHMM}$")] = "17:00-18:00"
+    preferred_maintenance_window: Annotated[
+        str, Field(pattern=rf"^{_WINDOW_DAY}:{_HHMM}-{_WINDOW_DAY}:{_HHMM}$")
+    ] = "sun:18:30-sun:19:30"
+    max_connections: Annotated[
+        int, Field(ge=20, le=5000, description="Postgres max_connections (parameter group).")
+    ]
+    log_retention_days: int = 90
+    deletion_protection: Annotated[
+        bool | None, Field(description="Default: on in production, off elsewhere.")
+    ] = None
+
+
+class CacheConfig(_Strict):
+    """ElastiCache replication group."""
+
+    engine: Literal["redis", "valkey"] = "valkey"
+    engine_version: Annotated[str, Field(pattern=r"^\d+\.\d+$")]
+    node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")]
+    num_cache_clusters: Annotated[int, Field(ge=1, le=6, description="Primary plus replicas.")]
+    snapshot_retention_days: Annotated[int, Field(ge=0, le=35)] = 1
+    snapshot_window: Annotated[str, Field(pattern=rf"^{_HHMM}-{_HHMM}$")] = "16:00-17:00"
+    maintenance_window: Annotated[
+        str, Field(pattern=rf"^{_WINDOW_DAY}:{_HHMM}-{_WINDOW_DAY}:{_HHMM}$")
+    ] = "sun:19:30-sun:20:30"
+    log_retention_days: int = 30
+
+
+#: Fargate's valid (cpu units -> memory MiB choices) table.
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+
+
+class ServiceConfig(_Strict):
+    """The ECS Fargate service running the API."""
+
+    cpu: Annotated[int, Field(description="Task CPU units (256, 512, 1024, 2048, 4096).")]
+    memory_mib: Annotated[int, Field(description="Task memory; must suit the CPU (Fargate).")]
+    desired_count: Annotated[int, Field(ge=1)]
+    min_count: Annotated[int, Field(ge=1)]
+    max_count: Annotated[int, Field(ge=1, le=100)]
+    db_pool_size: Annotated[int, Field(ge=1, le=100, description="SQLAlchemy pool_size.")] = 5
+    db_max_overflow: Annotated[int, Field(ge=0, le=100)] = 5
+    cpu_target_percent: Annotated[int, Field(ge=10, le=90)] = 60
+    requests_per_target: Annotated[int, Field(ge=10, description="ALB requests/target/min.")] = 1000
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    health_check_grace_seconds: Annotated[int, Field(ge=0, le=600)] = 60
+    log_retention_days: int = 90
+    enable_execute_command: bool = False
+
+
+class EdgeConfig(_Strict):
+    """ALB, certificate and WAF."""
+
+    hosted_zone_name: Annotated[
+        str, Field(pattern=_HOSTNAME, description="Route 53 public zone holding domain_name.")
+    ]
+    certificate_arn: Annotated[
+        str | None,
+        Field(
+            pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+            description="Existing ACM certificate. Default: a DNS-validated one is created.",
+        ),
+    ] = None
+    allowed_cidrs: Annotated[
+        tuple[str, ...], Field(min_length=1, description="Who may reach the ALB on 80/443.")
+    ] = ("0.0.0.0/0",)
+    idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 60
+    health_check_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 15
+    healthy_threshold: Annotated[int, Field(ge=2, le=10)] = 2
+    unhealthy_threshold: Annotated[int, Field(ge=2, le=10)] = 3
+    waf_rate_limit: Annotated[
+        int, Field(ge=10, le=2_000_000_000, description="Requests per client IP per 5 min.")
+    ] = 2000
+    waf_mode: Annotated[
+        Literal["block", "count"], Field(description="'count' monitors only; never in prod.")
+    ] = "block"
+    admin_paths: tuple[str, ...] = ("/docs", "/redoc", "/openapi.json")
+    admin_allowed_cidrs: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class ObservabilityConfig(_Strict):
+    """Alarm thresholds."""
+
+    latency_p99_slo_ms: Annotated[int, Field(ge=10, le=60_000)] = 500
+    alb_5xx_rate_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal("1")
+
+
+class Environment(_Strict):
+    """One deployment environment."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+    production: Annotated[bool, Field(description="Production rules apply (HA, protection).")]
+    account_id: Annotated[str, Field(description="12-digit AWS account id.")]
+    region: Annotated[str, Field(description="AWS region.")]
+    domain_name: Annotated[str, Field(pattern=_HOSTNAME)]
+    alarm_email: Annotated[str, Field(pattern=_EMAIL)]
+    tags: Tags
+    state: StateConfig
+    network: NetworkConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    service: ServiceConfig
+    edge: EdgeConfig
+    observability: ObservabilityConfig = ObservabilityConfig()
+
+    @field_validator("account_id")
+    @classmethod
+    def _account_id(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{12}", value):
+            raise ValueError("must be exactly 12 digits")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in REGION_AZS:
+            raise ValueError(f"must be one of {sorted(REGION_AZS)}")
+        return value
+
+    @property
+    def availability_zones(self) -> tuple[str, ...]:
+        """The AZs the environment spans, in a stable order."""
+        return REGION_AZS[self.region][: self.network.az_count]
+
+    @property
+    def deletion_protection(self) -> bool:
+        """Database deletion protection: explicit setting, else on in production."""
+        explicit = self.database.deletion_protection
+        return self.production if explicit is None else explicit
+
+    def required_tags(self, component: str) -> dict[str, str]:
+        """The tags every resource of a stack carries (applied as provider default tags)."""
+        return {
+            "project": PROJECT,
+            "environment": self.name,
+            "component": component,
+            "managed-by": "cdktf",
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Rules that span fields or environments: (description, check) where check yields problems.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration problem, precise enough to fix without reading code."""
+
+    environment: str
+    field: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.environment}: {self.field} = {self.value!r}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; never caught inside the library."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} configuration problem(s):\n{lines}")
+
+
+Rule = Callable[[Environment], Iterator[Problem]]
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _acu_rules(env: Environment) -> Iterator[Problem]:
+    cap = env.database.capacity
+    if not isinstance(cap, ServerlessCapacity):
+        return
+    where = "database.capacity"
+    for name, value, low in (("min_acu", cap.min_acu, Decimal(0)), ("max_acu", cap.max_acu, 1)):
+        if value % Decimal("0.5") != 0:
+            yield Problem(env.name, f"{where}.{name}", str(value), "must be a multiple of 0.5")
+        if not low <= value <= 256:
+            yield Problem(env.name, f"{where}.{name}", str(value), f"must be between {low} and 256")
+    if cap.min_acu > cap.max_acu:
+        yield Problem(env.name, f"{where}.min_acu", str(cap.min_acu),
+                      f"must be <= max_acu ({cap.max_acu})")
+    pause = cap.seconds_until_auto_pause
+    if pause is not None:
+        if cap.min_acu != 0:
+            yield Problem(env.name, f"{where}.seconds_until_auto_pause", pause,
+                          "auto-pause is only allowed when min_acu is 0")
+        if not 300 <= pause <= 86400:
+            yield Problem(env.name, f"{where}.seconds_until_auto_pause", pause,
+                          "must be between 300 and 86400 seconds")
+        if env.production:
+            yield Problem(env.name, f"{where}.seconds_until_auto_pause", pause,
+                          "production databases must not auto-pause")
+
+
+def _production_rules(env: Environment) -> Iterator[Problem]:
+    if not env.production:
+        return
+    if env.network.az_count != 3:
+        yield Problem(env.name, "network.az_count", env.network.az_count,
+                      "production spans 3 AZs")
+    if env.network.nat_strategy != "per_az":
+        yield Problem(env.name, "network.nat_strategy", env.network.nat_strategy,
+                      "production needs 'per_az' (no single NAT point of failure)")
+    if env.database.instance_count < 2:
+        yield Problem(env.name, "database.instance_count", env.database.instance_count,
+                      "production needs >= 2 instances (writer + reader in another AZ)")
+    if env.database.backup_retention_days < 14:
+        yield Problem(env.name, "database.backup_retention_days",
+                      env.database.backup_retention_days, "production keeps >= 14 days")
+    if env.database.deletion_protection is False:
+        yield Problem(env.name, "database.deletion_protection", False,
+                      "production databases are deletion-protected")
+    if env.cache.num_cache_clusters < 2:
+        yield Problem(env.name, "cache.num_cache_clusters", env.cache.num_cache_clusters,
+                      "production needs >= 2 nodes (multi-AZ automatic failover)")
+    if env.edge.waf_mode != "block":
+        yield Problem(env.name, "edge.waf_mode", env.edge.waf_mode,
+                      "production WAF must block ('count' is for trials outside prod)")
+    if env.service.enable_execute_command:
+        yield Problem(env.name, "service.enable_execute_command", True,
+                      "ECS Exec is off in production")
+    if env.service.min_count < 2:
+        yield Problem(env.name, "service.min_count", env.service.min_count,
+                      "production runs >= 2 tasks")
+
+
+def _service_rules(env: Environment) -> Iterator[Problem]:
+    svc = env.service
+    if svc.cpu not in FARGATE_SIZES:
+        yield Problem(env.name, "service.cpu", svc.cpu, f"must be one of {sorted(FARGATE_SIZES)}")
+    elif svc.memory_mib not in FARGATE_SIZES[svc.cpu]:
+        allowed = FARGATE_SIZES[svc.cpu]
+        yield Problem(env.name, "service.memory_mib", svc.memory_mib,
+                      f"with cpu {svc.cpu} Fargate allows {allowed[0]}..{allowed[-1]} "
+                      f"in steps of {allowed[1] - allowed[0]}")
+    if not svc.min_count <= svc.desired_count <= svc.max_count:
+        yield Problem(env.name, "service.desired_count", svc.desired_count,
+                      f"must satisfy min_count ({svc.min_count}) <= desired_count <= "
+                      f"max_count ({svc.max_count})")
+
+
+#: Connections kept free for migrations, operators and RDS itself.
+CONNECTION_HEADROOM = 20
+
+
+def _connection_budget(env: Environment) -> Iterator[Problem]:
+    svc = env.service
+    needed = svc.max_count * (svc.db_pool_size + svc.db_max_overflow) + CONNECTION_HEADROOM
+    if env.database.max_connections < needed:
+        yield Problem(
+            env.name, "database.max_connections", env.database.max_connections,
+            f"must be >= service.max_count ({svc.max_count}) x (db_pool_size "
+            f"({svc.db_pool_size}) + db_max_overflow ({svc.db_max_overflow})) + headroom "
+            f"({CONNECTION_HEADROOM}) = {needed}",
+        )
+
+
+def _retention_rules(env: Environment) -> Iterator[Problem]:
+    for field, value in (
+        ("network.flow_log_retention_days", env.network.flow_log_retention_days),
+        ("database.log_retention_days", env.database.log_retention_days),
+        ("cache.log_retention_days", env.cache.log_retention_days),
+        ("service.log_retention_days", env.service.log_retention_days),
+    ):
+        if value not in LOG_RETENTION_DAYS:
+            yield Problem(env.name, field, value,
+                          f"CloudWatch accepts one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        elif value > 731:
+            yield Problem(env.name, field, value, "bounded to at most 731 days (cost, privacy)")
+
+
+def _cidr_list_rules(env: Environment) -> Iterator[Problem]:
+    for field in ("allowed_cidrs", "admin_allowed_cidrs"):
+        for cidr in getattr(env.edge, field):
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                yield Problem(env.name, f"edge.{field}", cidr, f"not a CIDR block ({exc})")
+    for path in env.edge.admin_paths:
+        if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", path):
+            yield Problem(env.name, "edge.admin_paths", path, "must be a URL path like '/docs'")
+
+
+def _domain_in_zone(env: Environment) -> Iterator[Problem]:
+    zone = env.edge.hosted_zone_name
+    if env.domain_name != zone and not env.domain_name.endswith("." + zone):
+        yield Problem(env.name, "domain_name", env.domain_name,
+                      f"must be inside edge.hosted_zone_name ({zone})")
+
+
+RULES: tuple[Rule, ...] = (
+    _acu_rules,
+    _production_rules,
+    _service_rules,
+    _connection_budget,
+    _retention_rules,
+    _cidr_list_rules,
+    _domain_in_zone,
+)
+
+
+def _cross_environment_problems(envs: dict[str, Environment]) -> Iterator[Problem]:
+    items = sorted(envs.items())
+    for i, (name_a, a) in enumerate(items):
+        net_a = ipaddress.IPv4Network(a.network.vpc_cidr)
+        for name_b, b in items[i + 1 :]:
+            net_b = ipaddress.IPv4Network(b.network.vpc_cidr)
+            if net_a.overlaps(net_b):
+                yield Problem(name_b, "network.vpc_cidr", b.network.vpc_cidr,
+                              f"overlaps {name_a}'s {a.network.vpc_cidr}; VPC CIDRs must be "
+                              "disjoint so environments can be peered")
+            if a.domain_name == b.domain_name:
+                yield Problem(name_b, "domain_name", b.domain_name,
+                              f"already used by {name_a}")
+
+
+def _format_pydantic(env: str, error: ValidationError) -> Iterator[Problem]:
+    for err in error.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        # Discriminated unions put the tag name in the location; keep the user's field path.
+        loc = re.sub(r"\.(serverless|provisioned)(?=\.|$)", "", loc)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (typo?); see stacks/environments/model.py for the fields"
+        value = err.get("input")
+        if isinstance(value, dict):
+            value = "{...}"
+        yield Problem(env, loc or "<file>", value, message)
+
+
+def parse_environment(name: str, data: Any) -> tuple[Environment | None, list[Problem]]:
+    """Validate one environment's raw data; return it (or None) and its problems."""
+    if not isinstance(data, dict):
+        return None, [Problem(name, "<file>", type(data).__name__, "must be a mapping")]
+    if data.get("name", name) != name:
+        return None, [Problem(name, "name", data.get("name"), f"must match the file name {name!r}")]
+    try:
+        env = Environment.model_validate({"name": name, **data})
+    except ValidationError as exc:
+        return None, list(_format_pydantic(name, exc))
+    return env, [problem for rule in RULES for problem in rule(env)]
+
+
+def load_environments(
+    directory: Path = ENVIRONMENTS_DIR, raw: dict[str, Any] | None = None
+) -> dict[str, Environment]:
+    """Load and validate every environment; raise one ConfigError listing every problem.
+
+    ``raw`` (name -> parsed YAML) replaces the files, for tests and tooling.
+    """
+    if raw is None:
+        raw = {}
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                raw[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                raw[path.stem] = _YamlFailure(str(exc))
+    problems: list[Problem] = []
+    envs: dict[str, Environment] = {}
+    if not raw:
+        problems.append(Problem("<none>", str(directory), None, "no environment files found"))
+    for name, data in raw.items():
+        if isinstance(data, _YamlFailure):
+            problems.append(Problem(name, "<file>", None, f"not valid YAML: {data.reason}"))
+            continue
+        env, env_problems = parse_environment(name, data)
+        problems.extend(env_problems)
+        if env is not None:
+            envs[name] = env
+    problems.extend(_cross_environment_problems(envs))
+    if problems:
+        raise ConfigError(problems)
+    return envs
+
+
+@dataclass(frozen=True)
+class _YamlFailure:
+    reason: str
