@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from modules.observability.retention import retention_problem
+
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 PROJECT = "kakehashi"
 
@@ -113,9 +115,7 @@ class DatabaseConfig(_Strict):
     """Aurora PostgreSQL."""
 
     engine_version: Annotated[str, Field(pattern=r"^\d+\.\d+$", description="e.g. '16.6'.")]
-    capacity: Annotated[
-        ServerlessCapacity | ProvisionedCapacity, Field(discriminator="kind")
-    ]
+    capacity: Annotated[ServerlessCapacity | ProvisionedCapacity, Field(discriminator="kind")]
     instance_count: Annotated[int, Field(ge=1, le=15, description="Writer plus readers.")]
     backup_retention_days: Annotated[int, Field(ge=1, le=35)]
     preferred_backup_window: Annotated[str, Field(pattern=rf"^{_HHMM}-{_HHMM}$")] = "17:00-18:00"
@@ -295,8 +295,6 @@ class ConfigError(Exception):
 
 
 Rule = Callable[[Environment], Iterator[Problem]]
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
-                      1827, 2192, 2557, 2922, 3288, 3653)
 
 
 def _acu_rules(env: Environment) -> Iterator[Problem]:
@@ -310,51 +308,89 @@ def _acu_rules(env: Environment) -> Iterator[Problem]:
         if not low <= value <= 256:
             yield Problem(env.name, f"{where}.{name}", str(value), f"must be between {low} and 256")
     if cap.min_acu > cap.max_acu:
-        yield Problem(env.name, f"{where}.min_acu", str(cap.min_acu),
-                      f"must be <= max_acu ({cap.max_acu})")
+        yield Problem(
+            env.name, f"{where}.min_acu", str(cap.min_acu), f"must be <= max_acu ({cap.max_acu})"
+        )
     pause = cap.seconds_until_auto_pause
     if pause is not None:
         if cap.min_acu != 0:
-            yield Problem(env.name, f"{where}.seconds_until_auto_pause", pause,
-                          "auto-pause is only allowed when min_acu is 0")
+            yield Problem(
+                env.name,
+                f"{where}.seconds_until_auto_pause",
+                pause,
+                "auto-pause is only allowed when min_acu is 0",
+            )
         if not 300 <= pause <= 86400:
-            yield Problem(env.name, f"{where}.seconds_until_auto_pause", pause,
-                          "must be between 300 and 86400 seconds")
+            yield Problem(
+                env.name,
+                f"{where}.seconds_until_auto_pause",
+                pause,
+                "must be between 300 and 86400 seconds",
+            )
         if env.production:
-            yield Problem(env.name, f"{where}.seconds_until_auto_pause", pause,
-                          "production databases must not auto-pause")
+            yield Problem(
+                env.name,
+                f"{where}.seconds_until_auto_pause",
+                pause,
+                "production databases must not auto-pause",
+            )
 
 
 def _production_rules(env: Environment) -> Iterator[Problem]:
     if not env.production:
         return
     if env.network.az_count != 3:
-        yield Problem(env.name, "network.az_count", env.network.az_count,
-                      "production spans 3 AZs")
+        yield Problem(env.name, "network.az_count", env.network.az_count, "production spans 3 AZs")
     if env.network.nat_strategy != "per_az":
-        yield Problem(env.name, "network.nat_strategy", env.network.nat_strategy,
-                      "production needs 'per_az' (no single NAT point of failure)")
+        yield Problem(
+            env.name,
+            "network.nat_strategy",
+            env.network.nat_strategy,
+            "production needs 'per_az' (no single NAT point of failure)",
+        )
     if env.database.instance_count < 2:
-        yield Problem(env.name, "database.instance_count", env.database.instance_count,
-                      "production needs >= 2 instances (writer + reader in another AZ)")
+        yield Problem(
+            env.name,
+            "database.instance_count",
+            env.database.instance_count,
+            "production needs >= 2 instances (writer + reader in another AZ)",
+        )
     if env.database.backup_retention_days < 14:
-        yield Problem(env.name, "database.backup_retention_days",
-                      env.database.backup_retention_days, "production keeps >= 14 days")
+        yield Problem(
+            env.name,
+            "database.backup_retention_days",
+            env.database.backup_retention_days,
+            "production keeps >= 14 days",
+        )
     if env.database.deletion_protection is False:
-        yield Problem(env.name, "database.deletion_protection", False,
-                      "production databases are deletion-protected")
+        yield Problem(
+            env.name,
+            "database.deletion_protection",
+            False,
+            "production databases are deletion-protected",
+        )
     if env.cache.num_cache_clusters < 2:
-        yield Problem(env.name, "cache.num_cache_clusters", env.cache.num_cache_clusters,
-                      "production needs >= 2 nodes (multi-AZ automatic failover)")
+        yield Problem(
+            env.name,
+            "cache.num_cache_clusters",
+            env.cache.num_cache_clusters,
+            "production needs >= 2 nodes (multi-AZ automatic failover)",
+        )
     if env.edge.waf_mode != "block":
-        yield Problem(env.name, "edge.waf_mode", env.edge.waf_mode,
-                      "production WAF must block ('count' is for trials outside prod)")
+        yield Problem(
+            env.name,
+            "edge.waf_mode",
+            env.edge.waf_mode,
+            "production WAF must block ('count' is for trials outside prod)",
+        )
     if env.service.enable_execute_command:
-        yield Problem(env.name, "service.enable_execute_command", True,
-                      "ECS Exec is off in production")
+        yield Problem(
+            env.name, "service.enable_execute_command", True, "ECS Exec is off in production"
+        )
     if env.service.min_count < 2:
-        yield Problem(env.name, "service.min_count", env.service.min_count,
-                      "production runs >= 2 tasks")
+        yield Problem(
+            env.name, "service.min_count", env.service.min_count, "production runs >= 2 tasks"
+        )
 
 
 def _service_rules(env: Environment) -> Iterator[Problem]:
@@ -363,13 +399,21 @@ def _service_rules(env: Environment) -> Iterator[Problem]:
         yield Problem(env.name, "service.cpu", svc.cpu, f"must be one of {sorted(FARGATE_SIZES)}")
     elif svc.memory_mib not in FARGATE_SIZES[svc.cpu]:
         allowed = FARGATE_SIZES[svc.cpu]
-        yield Problem(env.name, "service.memory_mib", svc.memory_mib,
-                      f"with cpu {svc.cpu} Fargate allows {allowed[0]}..{allowed[-1]} "
-                      f"in steps of {allowed[1] - allowed[0]}")
+        yield Problem(
+            env.name,
+            "service.memory_mib",
+            svc.memory_mib,
+            f"with cpu {svc.cpu} Fargate allows {allowed[0]}..{allowed[-1]} "
+            f"in steps of {allowed[1] - allowed[0]}",
+        )
     if not svc.min_count <= svc.desired_count <= svc.max_count:
-        yield Problem(env.name, "service.desired_count", svc.desired_count,
-                      f"must satisfy min_count ({svc.min_count}) <= desired_count <= "
-                      f"max_count ({svc.max_count})")
+        yield Problem(
+            env.name,
+            "service.desired_count",
+            svc.desired_count,
+            f"must satisfy min_count ({svc.min_count}) <= desired_count <= "
+            f"max_count ({svc.max_count})",
+        )
 
 
 #: Connections kept free for migrations, operators and RDS itself.
@@ -381,7 +425,9 @@ def _connection_budget(env: Environment) -> Iterator[Problem]:
     needed = svc.max_count * (svc.db_pool_size + svc.db_max_overflow) + CONNECTION_HEADROOM
     if env.database.max_connections < needed:
         yield Problem(
-            env.name, "database.max_connections", env.database.max_connections,
+            env.name,
+            "database.max_connections",
+            env.database.max_connections,
             f"must be >= service.max_count ({svc.max_count}) x (db_pool_size "
             f"({svc.db_pool_size}) + db_max_overflow ({svc.db_max_overflow})) + headroom "
             f"({CONNECTION_HEADROOM}) = {needed}",
@@ -395,11 +441,9 @@ def _retention_rules(env: Environment) -> Iterator[Problem]:
         ("cache.log_retention_days", env.cache.log_retention_days),
         ("service.log_retention_days", env.service.log_retention_days),
     ):
-        if value not in LOG_RETENTION_DAYS:
-            yield Problem(env.name, field, value,
-                          f"CloudWatch accepts one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
-        elif value > 731:
-            yield Problem(env.name, field, value, "bounded to at most 731 days (cost, privacy)")
+        problem = retention_problem(value)
+        if problem:
+            yield Problem(env.name, field, value, problem)
 
 
 def _cidr_list_rules(env: Environment) -> Iterator[Problem]:
@@ -417,8 +461,12 @@ def _cidr_list_rules(env: Environment) -> Iterator[Problem]:
 def _domain_in_zone(env: Environment) -> Iterator[Problem]:
     zone = env.edge.hosted_zone_name
     if env.domain_name != zone and not env.domain_name.endswith("." + zone):
-        yield Problem(env.name, "domain_name", env.domain_name,
-                      f"must be inside edge.hosted_zone_name ({zone})")
+        yield Problem(
+            env.name,
+            "domain_name",
+            env.domain_name,
+            f"must be inside edge.hosted_zone_name ({zone})",
+        )
 
 
 RULES: tuple[Rule, ...] = (
@@ -439,12 +487,15 @@ def _cross_environment_problems(envs: dict[str, Environment]) -> Iterator[Proble
         for name_b, b in items[i + 1 :]:
             net_b = ipaddress.IPv4Network(b.network.vpc_cidr)
             if net_a.overlaps(net_b):
-                yield Problem(name_b, "network.vpc_cidr", b.network.vpc_cidr,
-                              f"overlaps {name_a}'s {a.network.vpc_cidr}; VPC CIDRs must be "
-                              "disjoint so environments can be peered")
+                yield Problem(
+                    name_b,
+                    "network.vpc_cidr",
+                    b.network.vpc_cidr,
+                    f"overlaps {name_a}'s {a.network.vpc_cidr}; VPC CIDRs must be "
+                    "disjoint so environments can be peered",
+                )
             if a.domain_name == b.domain_name:
-                yield Problem(name_b, "domain_name", b.domain_name,
-                              f"already used by {name_a}")
+                yield Problem(name_b, "domain_name", b.domain_name, f"already used by {name_a}")
 
 
 def _format_pydantic(env: str, error: ValidationError) -> Iterator[Problem]:
@@ -474,6 +525,11 @@ def parse_environment(name: str, data: Any) -> tuple[Environment | None, list[Pr
     return env, [problem for rule in RULES for problem in rule(env)]
 
 
+def env_order(name: str) -> tuple[int, str]:
+    """Promotion order: dev, staging, prod, then any other environment alphabetically."""
+    return ({"dev": 0, "staging": 1, "prod": 2}.get(name, 3), name)
+
+
 def load_environments(
     directory: Path = ENVIRONMENTS_DIR, raw: dict[str, Any] | None = None
 ) -> dict[str, Environment]:
@@ -492,7 +548,7 @@ def load_environments(
     envs: dict[str, Environment] = {}
     if not raw:
         problems.append(Problem("<none>", str(directory), None, "no environment files found"))
-    for name, data in raw.items():
+    for name, data in sorted(raw.items(), key=lambda item: env_order(item[0])):
         if isinstance(data, _YamlFailure):
             problems.append(Problem(name, "<file>", None, f"not valid YAML: {data.reason}"))
             continue

@@ -44,15 +44,32 @@ class SynthOptions:
         digest = env.get("KAKEHASHI_IMAGE_DIGEST") or None
         revision = env.get("KAKEHASHI_GIT_REVISION") or "unknown"
         if tag is not None and not _TAG.match(tag):
-            problems.append(Problem("<synth>", "KAKEHASHI_IMAGE_TAG", tag,
-                                    "must be a Docker tag ([A-Za-z0-9_.-], at most 128)"))
+            problems.append(
+                Problem(
+                    "<synth>",
+                    "KAKEHASHI_IMAGE_TAG",
+                    tag,
+                    "must be a Docker tag ([A-Za-z0-9_.-], at most 128)",
+                )
+            )
         if digest is not None and not _DIGEST.match(digest):
-            problems.append(Problem("<synth>", "KAKEHASHI_IMAGE_DIGEST", digest,
-                                    "must be 'sha256:' followed by 64 hex digits"))
+            problems.append(
+                Problem(
+                    "<synth>",
+                    "KAKEHASHI_IMAGE_DIGEST",
+                    digest,
+                    "must be 'sha256:' followed by 64 hex digits",
+                )
+            )
         if not re.fullmatch(r"[0-9a-f]{7,40}|unknown", revision):
-            problems.append(Problem("<synth>", "KAKEHASHI_GIT_REVISION", revision,
-                                    "must be a git commit hash (7-40 hex digits)"))
+            problems.append(
+                Problem(
+                    "<synth>",
+                    "KAKEHASHI_GIT_REVISION",
+                    revision,
+                    "must be a git commit hash (7-40 hex digits)",
+                )
+            )
         if problems:
             raise ConfigError(problems)
-        return cls(environments=names, image_tag=tag, image_digest=digest,
-                   git_revision=revision)
+        return cls(environments=names, image_tag=tag, image_digest=digest, git_revision=revision)
