@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from modules.network.flow_logs import VpcFlowLogs, VpcFlowLogsProps
@@ -14,8 +15,9 @@ from stacks.environments import Environment
 
 
 class NetworkStack(KakehashiStack):
-    """Exposes, for the stacks built on it: ``vpc``, ``endpoints`` (their security group)
-    and ``logs_key`` (the CMK every CloudWatch log group of the environment uses)."""
+    """Exposes, for the stacks built on it: ``vpc``, ``endpoints`` (their security group),
+    ``logs_key`` (the CMK every CloudWatch log group of the environment uses) and
+    ``service_security_group`` (the ECS tasks' group, created empty)."""
 
     def __init__(self, scope: Construct, env: Environment) -> None:
         super().__init__(scope, env=env, component="network")
@@ -65,6 +67,17 @@ class NetworkStack(KakehashiStack):
                 interface_subnet_ids=self.vpc.subnet_ids("private_app"),
                 gateway_route_table_ids=self.vpc.route_table_ids,
             ),
+        )
+        # The service tasks' security group lives here, empty, so the data stack can admit it
+        # (DB/Redis ingress) and the service stack can attach it (and add its egress) without
+        # the two stacks referencing each other: network <- data <- service, no cycle.
+        self.service_security_group = SecurityGroup(
+            self,
+            "service-sg",
+            name=f"{name}-service",
+            description="ECS service tasks (rules are added by the data and service stacks)",
+            vpc_id=self.vpc.vpc_id,
+            tags={"Name": f"{name}-service"},
         )
         TerraformOutput(self, "vpc_id", value=self.vpc.vpc_id)
         for tier in ("public", "private_app", "isolated_data"):

@@ -2,10 +2,20 @@
 
 from stacks.environments.model import (
     ConfigError,
+    DeliveryConfig,
     Environment,
     Problem,
+    load_delivery,
     load_environments,
 )
 from stacks.environments.options import SynthOptions
 
-__all__ = ["ConfigError", "Environment", "Problem", "SynthOptions", "load_environments"]
+__all__ = [
+    "ConfigError",
+    "DeliveryConfig",
+    "Environment",
+    "Problem",
+    "SynthOptions",
+    "load_delivery",
+    "load_environments",
+]

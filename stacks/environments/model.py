@@ -267,6 +267,48 @@ class Environment(_Strict):
         }
 
 
+class DeliveryConfig(_Strict):
+    """The delivery (tooling) account: one ECR repository and the CodePipeline that
+    promotes the same image digest through every environment. File: ``delivery.yaml``."""
+
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit account id.")]
+    region: Annotated[str, Field(description="AWS region of the pipeline and registry.")]
+    tags: Tags
+    state: StateConfig
+    ecr_repository_name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]{1,255}$")] = (
+        "kakehashi/api"
+    )
+    github_repository: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
+    ]
+    github_branch: str = "main"
+    alarm_email: Annotated[str, Field(pattern=_EMAIL)]
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in REGION_AZS:
+            raise ValueError(f"must be one of {sorted(REGION_AZS)}")
+        return value
+
+    def image_repository_uri(self) -> str:
+        """Where every environment pulls the API image from (by digest or tag)."""
+        return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{self.ecr_repository_name}"
+
+    def required_tags(self, component: str = "delivery") -> dict[str, str]:
+        return {
+            "project": PROJECT,
+            "environment": "delivery",
+            "component": component,
+            "managed-by": "cdktf",
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+        }
+
+
+DELIVERY_FILE = "delivery.yaml"
+
+
 # --------------------------------------------------------------------------------------
 # Rules that span fields or environments: (description, check) where check yields problems.
 # --------------------------------------------------------------------------------------
@@ -540,6 +582,8 @@ def load_environments(
     if raw is None:
         raw = {}
         for path in sorted(directory.glob("*.yaml")):
+            if path.name == DELIVERY_FILE:
+                continue
             try:
                 raw[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as exc:
@@ -565,3 +609,20 @@ def load_environments(
 @dataclass(frozen=True)
 class _YamlFailure:
     reason: str
+
+
+def load_delivery(directory: Path = ENVIRONMENTS_DIR) -> DeliveryConfig:
+    """Load and validate ``delivery.yaml``; raise one ConfigError listing every problem."""
+    path = directory / DELIVERY_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            [Problem("delivery", "<file>", str(path), f"unreadable: {exc}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError([Problem("delivery", "<file>", type(data).__name__, "must be a mapping")])
+    try:
+        return DeliveryConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(list(_format_pydantic("delivery", exc))) from None
