@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from stacks.environments import ConfigError, SynthOptions, load_environments
-from stacks.environments.model import ENVIRONMENTS_DIR
+from stacks.environments.model import ENVIRONMENTS_DIR, load_delivery
 
 
 def _raw() -> dict[str, Any]:
@@ -193,3 +193,24 @@ def test_raw_config_is_not_mutated_by_loading() -> None:
     before = copy.deepcopy(raw)
     load_environments(raw=raw)
     assert raw == before
+
+
+def test_loads_the_delivery_account_config() -> None:
+    delivery = load_delivery()
+    assert delivery.region == "ap-northeast-1"
+    assert delivery.image_repository_uri() == (
+        f"{delivery.account_id}.dkr.ecr.ap-northeast-1.amazonaws.com/kakehashi/api"
+    )
+
+
+def test_rejects_a_bad_delivery_config(tmp_path: Path) -> None:
+    (tmp_path / "delivery.yaml").write_text(
+        (ENVIRONMENTS_DIR / "delivery.yaml").read_text().replace('"999900001111"', '"12"')
+        + "extra: 1\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_delivery(tmp_path)
+    assert [(p.environment, p.field) for p in info.value.problems] == [
+        ("delivery", "account_id"),
+        ("delivery", "extra"),
+    ]
