@@ -181,7 +181,7 @@ def test_service_security_group_is_created_empty_for_later_stacks(
     env_stack: tuple[str, Stack],
 ) -> None:
     env, stack = env_stack
-    name, sg = stack.one("aws_security_group", "service-sg")
+    _, sg = stack.one("aws_security_group", "service-sg")
     assert sg["name"] == f"kakehashi-{env}-service"
     assert "ingress" not in sg
     assert "egress" not in sg

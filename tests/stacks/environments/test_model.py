@@ -10,11 +10,15 @@ import pytest
 import yaml
 
 from stacks.environments import ConfigError, SynthOptions, load_environments
-from stacks.environments.model import ENVIRONMENTS_DIR, load_delivery
+from stacks.environments.model import DELIVERY_FILE, ENVIRONMENTS_DIR, load_delivery
 
 
 def _raw() -> dict[str, Any]:
-    return {p.stem: yaml.safe_load(p.read_text()) for p in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))}
+    return {
+        p.stem: yaml.safe_load(p.read_text())
+        for p in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))
+        if p.name != DELIVERY_FILE
+    }
 
 
 def _problems(raw: dict[str, Any]) -> list[str]:
