@@ -1,0 +1,73 @@
+"""Physical names of the resources other tools look up (pipelines, the verifier, runbooks).
+
+Pure Python: no provider bindings, so ``pipelines/`` can import it cheaply. The stacks use
+these functions when they name resources, and the post-deploy verifier uses the same ones
+to find them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+PROJECT = "kakehashi"
+
+
+def prefix(env: str) -> str:
+    """``kakehashi-<env>``: the prefix of every physical name in an environment."""
+    return f"{PROJECT}-{env}"
+
+
+def ecs_cluster(env: str) -> str:
+    return prefix(env)
+
+
+def ecs_service(env: str) -> str:
+    return f"{prefix(env)}-api"
+
+
+def task_family(env: str) -> str:
+    return f"{prefix(env)}-api"
+
+
+def migration_task_family(env: str) -> str:
+    return f"{prefix(env)}-migrate"
+
+
+def api_container() -> str:
+    return "api"
+
+
+def load_balancer(env: str) -> str:
+    return prefix(env)
+
+
+def target_group(env: str) -> str:
+    return f"{prefix(env)}-api"
+
+
+def web_acl(env: str) -> str:
+    return prefix(env)
+
+
+def aurora_cluster(env: str) -> str:
+    return prefix(env)
+
+
+def redis_replication_group(env: str) -> str:
+    return prefix(env)
+
+
+def database_name() -> str:
+    return PROJECT
+
+
+def secret_name(env: str, purpose: str) -> str:
+    """Secrets Manager names: ``kakehashi/<env>/<purpose>`` (redis-auth, carrier-api)."""
+    return f"{PROJECT}/{env}/{purpose}"
+
+
+def alarm_prefix(env: str) -> str:
+    """Every alarm of an environment is named ``kakehashi-<env>-<what>``."""
+    return f"{prefix(env)}-"
+
+
+def log_group(env: str, what: str) -> str:
+    return f"/{PROJECT}/{env}/{what}"
