@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ SECRET_VALUE = re.compile(
 )
 
 
-class Result(str, Enum):
+class Result(StrEnum):
     PASSED = "PASSED"
     FAILED = "FAILED"
 
@@ -51,7 +51,9 @@ def is_reference(value: object) -> bool:
 def references(value: object) -> set[str]:
     """Every ``type.name`` (``data.type.name`` for data sources) referenced inside ``value``."""
     text = value if isinstance(value, str) else json.dumps(value)
-    return {f"{'data.' if m.group(1) else ''}{m.group(2)}.{m.group(3)}" for m in _REF.finditer(text)}
+    return {
+        f"{'data.' if m.group(1) else ''}{m.group(2)}.{m.group(3)}" for m in _REF.finditer(text)
+    }
 
 
 def as_list(value: object) -> list[Any]:
@@ -87,11 +89,12 @@ class StackDoc:
     def lookup(self, address: str) -> JSON | None:
         """The block at ``type.name`` / ``data.type.name`` (None when absent)."""
         parts = address.split(".")
+        found: Any = None
         if parts[0] == "data" and len(parts) == 3:
-            return self.doc.get("data", {}).get(parts[1], {}).get(parts[2])
-        if len(parts) == 2:
-            return self.doc.get("resource", {}).get(parts[0], {}).get(parts[1])
-        return None
+            found = self.doc.get("data", {}).get(parts[1], {}).get(parts[2])
+        elif len(parts) == 2:
+            found = self.doc.get("resource", {}).get(parts[0], {}).get(parts[1])
+        return found if isinstance(found, dict) else None
 
     def providers(self, kind: str = "aws") -> dict[str, JSON]:
         """alias ('' for the default) -> provider block."""

@@ -40,16 +40,19 @@ def policies_in(stack: StackDoc) -> Iterator[tuple[str, str, list[JSON]]]:
         for name, body in stack.resources(rtype).items():
             values = [(body.get(attribute), kind)]
             if rtype == "aws_iam_role":
-                values += [(p.get("policy"), "identity") for p in as_list(body.get("inline_policy"))]
+                values += [
+                    (p.get("policy"), "identity") for p in as_list(body.get("inline_policy"))
+                ]
             for value, kind in values:
                 if value is None:
                     continue
                 if is_reference(value):
                     for ref in references(value):
-                        if ref.startswith("data.aws_iam_policy_document."):
-                            # A document used as both key and identity policy is identity.
-                            if kinds.get(ref) != "identity":
-                                kinds[ref] = kind
+                        # A document used as both key and identity policy is identity.
+                        if ref.startswith("data.aws_iam_policy_document.") and (
+                            kinds.get(ref) != "identity"
+                        ):
+                            kinds[ref] = kind
                 else:
                     statements = stack.resolve_policy(value)
                     if statements is not None and kind != "trust":

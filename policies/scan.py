@@ -171,7 +171,9 @@ def load_catalogue() -> tuple[dict[str, CheckInfo], list[Any]]:
             problems.append(f"{path.name}: duplicate check id {check.id}")
         if not check.name.startswith("Ensure "):
             problems.append(f"{path.name}: name must start with 'Ensure ': {check.name!r}")
-        catalogue[check.id] = CheckInfo(check.id, check.name, getattr(check, "fsbp", None), "kakehashi")
+        catalogue[check.id] = CheckInfo(
+            check.id, check.name, getattr(check, "fsbp", None), "kakehashi"
+        )
         if isinstance(check, DocumentCheck):
             documents.append(check)
     if problems:
@@ -240,9 +242,10 @@ def run_checkov(targets: Sequence[Target], catalogue: dict[str, CheckInfo]) -> l
         for key, result in (("passed_checks", PASSED), ("failed_checks", FAILED)):
             for record in results.get(key, []):
                 path = str(Path(ROOT, record["file_abs_path"]).resolve())
-                target = by_path.get(path)
-                if target is None:
+                found = by_path.get(path)
+                if found is None:
                     raise ScanError(f"checkov reported an unknown file {record['file_abs_path']}")
+                target = found
                 env_name, component = _stack_meta(docs[path], target.stack)
                 info = catalogue.get(record["check_id"])
                 findings.append(
@@ -321,8 +324,10 @@ def load_suppressions(path: Path | None) -> list[Suppression]:
         if unknown:
             problems.append(f"{where}: unknown keys {', '.join(unknown)}")
         for key in ("check", "component", "resource"):
-            if any(c in str(entry.get(key, "")) for c in "*?[") :
-                problems.append(f"{where}: {key}={entry.get(key)!r}: no wildcards (one exact resource)")
+            if any(c in str(entry.get(key, "")) for c in "*?["):
+                problems.append(
+                    f"{where}: {key}={entry.get(key)!r}: no wildcards (one exact resource)"
+                )
         if len(str(entry.get("justification", "")).split()) < 8:
             problems.append(f"{where}: justification must explain why (at least 8 words)")
         envs = entry.get("environments") or []
@@ -442,7 +447,9 @@ def scan_hadolint() -> ScannerSection:
 def scan_zizmor() -> ScannerSection:
     workflows = ROOT / ".github" / "workflows"
     section = ScannerSection(
-        "zizmor", "Are the CI workflows safe from injection and over-privilege?", False,
+        "zizmor",
+        "Are the CI workflows safe from injection and over-privilege?",
+        False,
         ".github/workflows",
     )
     if not workflows.is_dir():
@@ -503,7 +510,9 @@ def render_markdown(result: ScanResult) -> str:
             f"| {stack.environment} | {stack.name} | {c[PASSED]} | {c[FAILED]} | {c[SUPPRESSED]} |"
         )
     total = Counter(f.result for f in result.findings)
-    lines += [f"| **all** | | **{total[PASSED]}** | **{total[FAILED]}** | **{total[SUPPRESSED]}** |"]
+    lines += [
+        f"| **all** | | **{total[PASSED]}** | **{total[FAILED]}** | **{total[SUPPRESSED]}** |"
+    ]
     if result.stale:
         lines += ["", "## Stale suppressions (they suppress nothing: delete them)", ""]
         lines += [f"- {s.label()} — {s.justification}" for s in result.stale]
@@ -541,7 +550,9 @@ def render_markdown(result: ScanResult) -> str:
             for f in mine:
                 grouped[(f.check_id, f.result)].append(f)
             for (check_id, res), items in sorted(grouped.items()):
-                names = ", ".join(f"`{f.resource}`" for f in sorted(items, key=lambda f: f.resource))
+                names = ", ".join(
+                    f"`{f.resource}`" for f in sorted(items, key=lambda f: f.resource)
+                )
                 first = items[0]
                 lines.append(
                     f"| {check_id} | {_md(first.check_name)} | {first.fsbp or '—'} | {res} "
@@ -549,9 +560,7 @@ def render_markdown(result: ScanResult) -> str:
                 )
     lines += ["", "## Other scanners", ""]
     for s in result.scanners:
-        state = (
-            "not run" if not s.ran else ("**blocking findings**" if s.blocking else "clean")
-        )
+        state = "not run" if not s.ran else ("**blocking findings**" if s.blocking else "clean")
         lines += [f"### {s.name}: {s.question}", "", f"Target `{s.target}`: {state}. {s.note}", ""]
         if s.findings:
             lines += ["| rule | severity | where | message | blocking |", "|---|---|---|---|---|"]
@@ -564,8 +573,8 @@ def render_markdown(result: ScanResult) -> str:
     lines += ["", "## Suppressions in force", ""]
     if not result.suppressions:
         lines.append("None.")
-    for s in result.suppressions:
-        lines.append(f"- **{s.label()}** — {s.justification} _({s.by}, {s.date})_")
+    for rule in result.suppressions:
+        lines.append(f"- **{rule.label()}** — {rule.justification} _({rule.by}, {rule.date})_")
     return "\n".join(lines) + "\n"
 
 
@@ -645,12 +654,18 @@ def render_junit(result: ScanResult) -> bytes:
         mine = [f for f in result.findings if f.stack == stack.name]
         c = Counter(f.result for f in mine)
         suite = ET.SubElement(
-            suites, "testsuite", name=stack.name, tests=str(len(mine)),
-            failures=str(c[FAILED]), skipped=str(c[SUPPRESSED]),
+            suites,
+            "testsuite",
+            name=stack.name,
+            tests=str(len(mine)),
+            failures=str(c[FAILED]),
+            skipped=str(c[SUPPRESSED]),
         )
         for f in mine:
             case = ET.SubElement(
-                suite, "testcase", classname=f"{stack.name}.{f.check_id}",
+                suite,
+                "testcase",
+                classname=f"{stack.name}.{f.check_id}",
                 name=f"{f.check_id} {f.resource}",
             )
             if f.result == FAILED:
@@ -658,22 +673,34 @@ def render_junit(result: ScanResult) -> bytes:
             elif f.result == SUPPRESSED:
                 ET.SubElement(case, "skipped", message=f"suppressed: {f.justification}")
     for s in result.scanners:
-        suite = ET.SubElement(suites, "testsuite", name=s.name, tests=str(max(len(s.findings), 1)),
-                              failures=str(s.blocking))
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=s.name,
+            tests=str(max(len(s.findings), 1)),
+            failures=str(s.blocking),
+        )
         if not s.findings:
             ET.SubElement(suite, "testcase", classname=s.name, name=s.target)
         for item in s.findings:
-            case = ET.SubElement(suite, "testcase", classname=s.name,
-                                 name=f"{item['rule']} {item['where']}")
+            case = ET.SubElement(
+                suite, "testcase", classname=s.name, name=f"{item['rule']} {item['where']}"
+            )
             if item["blocking"] == "yes":
                 ET.SubElement(case, "failure", message=item["message"])
-    stale = ET.SubElement(suites, "testsuite", name="suppressions", tests=str(len(result.suppressions)),
-                          failures=str(len(result.stale)))
-    for s in result.suppressions:
-        case = ET.SubElement(stale, "testcase", classname="suppressions", name=s.label())
-        if s in result.stale:
+    stale = ET.SubElement(
+        suites,
+        "testsuite",
+        name="suppressions",
+        tests=str(len(result.suppressions)),
+        failures=str(len(result.stale)),
+    )
+    for rule in result.suppressions:
+        case = ET.SubElement(stale, "testcase", classname="suppressions", name=rule.label())
+        if rule in result.stale:
             ET.SubElement(case, "failure", message="stale suppression: it suppresses nothing")
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def write_reports(result: ScanResult, reports: Path) -> None:
@@ -745,7 +772,9 @@ def print_outcome(result: ScanResult, reports: Path, out: Any = sys.stdout) -> N
     for section in result.scanners:
         for item in section.findings:
             if item["blocking"] == "yes":
-                print(f"  {section.name} {item['rule']} {item['where']}: {item['message']}", file=out)
+                print(
+                    f"  {section.name} {item['rule']} {item['where']}: {item['message']}", file=out
+                )
     total = Counter(f.result for f in result.findings)
     verdict = "safe to ship" if result.ok else "NOT safe to ship"
     print(

@@ -20,7 +20,11 @@ def _public_alb_groups(stack: StackDoc) -> set[str]:
     groups: set[str] = set()
     for body in stack.resources("aws_lb").values():
         if body.get("internal") is not True:
-            groups |= {r for r in references(body.get("security_groups")) if r.startswith("aws_security_group.")}
+            groups |= {
+                r
+                for r in references(body.get("security_groups"))
+                if r.startswith("aws_security_group.")
+            }
     return groups
 
 
@@ -28,11 +32,17 @@ def _allowed(rule: dict[str, Any], group: str | None, public: set[str]) -> bool:
     if group not in public:
         return False
     ports = (rule.get("from_port"), rule.get("to_port"))
-    return rule.get("ip_protocol", rule.get("protocol")) in ("tcp", "6") and ports[0] == ports[1] and ports[0] in PUBLIC_PORTS
+    return (
+        rule.get("ip_protocol", rule.get("protocol")) in ("tcp", "6")
+        and ports[0] == ports[1]
+        and ports[0] in PUBLIC_PORTS
+    )
 
 
 def _group_of(body: dict[str, Any]) -> str | None:
-    refs = [r for r in references(body.get("security_group_id")) if r.startswith("aws_security_group.")]
+    refs = [
+        r for r in references(body.get("security_group_id")) if r.startswith("aws_security_group.")
+    ]
     return refs[0] if len(refs) == 1 else None
 
 
@@ -42,7 +52,8 @@ class SecurityGroupNoWorldIngress(DocumentCheck):
         for name, body in stack.resources("aws_security_group").items():
             address = f"aws_security_group.{name}"
             bad = [
-                r for r in as_list(body.get("ingress"))
+                r
+                for r in as_list(body.get("ingress"))
                 if WORLD & set(as_list(r.get("cidr_blocks")) + as_list(r.get("ipv6_cidr_blocks")))
                 and not _allowed(r, address, public)
             ]
@@ -50,19 +61,29 @@ class SecurityGroupNoWorldIngress(DocumentCheck):
         for name, body in stack.resources("aws_security_group_rule").items():
             if body.get("type") != "ingress":
                 continue
-            world = WORLD & set(as_list(body.get("cidr_blocks")) + as_list(body.get("ipv6_cidr_blocks")))
+            world = WORLD & set(
+                as_list(body.get("cidr_blocks")) + as_list(body.get("ipv6_cidr_blocks"))
+            )
             ok = not world or _allowed(body, _group_of(body), public)
-            yield self.outcome(stack, f"aws_security_group_rule.{name}", ok, "ingress from the internet")
+            yield self.outcome(
+                stack, f"aws_security_group_rule.{name}", ok, "ingress from the internet"
+            )
         for name, body in stack.resources("aws_vpc_security_group_ingress_rule").items():
             world = WORLD & {body.get("cidr_ipv4"), body.get("cidr_ipv6")}
             ok = not world or _allowed(body, _group_of(body), public)
             yield self.outcome(
-                stack, f"aws_vpc_security_group_ingress_rule.{name}", ok, "ingress from the internet"
+                stack,
+                f"aws_vpc_security_group_ingress_rule.{name}",
+                ok,
+                "ingress from the internet",
             )
 
 
 check = SecurityGroupNoWorldIngress(
     id="CKV_KKH_011",
-    name="Ensure no security group allows ingress from 0.0.0.0/0 or ::/0 (public ALB on 80/443 excepted)",
+    name=(
+        "Ensure no security group allows ingress from 0.0.0.0/0 or ::/0"
+        " (a public load balancer on 80/443 excepted)"
+    ),
     fsbp="EC2.18",
 )

@@ -11,11 +11,16 @@ class PublicAlbWaf(DocumentCheck):
     def scan_stack(self, stack: StackDoc) -> Iterator[Outcome]:
         for rtype in ("aws_lb", "aws_alb"):
             for name, body in stack.resources(rtype).items():
-                if body.get("internal") is True or body.get("load_balancer_type", "application") != "application":
+                if (
+                    body.get("internal") is True
+                    or body.get("load_balancer_type", "application") != "application"
+                ):
                     continue
                 address = f"{rtype}.{name}"
                 associations = stack.referencing("aws_wafv2_web_acl_association", address)
-                yield self.outcome(stack, address, bool(associations), "no aws_wafv2_web_acl_association")
+                yield self.outcome(
+                    stack, address, bool(associations), "no aws_wafv2_web_acl_association"
+                )
 
 
 check = PublicAlbWaf(

@@ -11,7 +11,9 @@ class ProdAuroraDeletionProtection(DocumentCheck):
     def scan_stack(self, stack: StackDoc) -> Iterator[Outcome]:
         for name, body in stack.resources("aws_rds_cluster").items():
             ok = body.get("deletion_protection") is True
-            yield self.outcome(stack, f"aws_rds_cluster.{name}", ok, "deletion_protection is not true")
+            yield self.outcome(
+                stack, f"aws_rds_cluster.{name}", ok, "deletion_protection is not true"
+            )
 
 
 check = ProdAuroraDeletionProtection(

@@ -20,7 +20,9 @@ class ProdRedisMultiAz(DocumentCheck):
                 and replicas >= 2
             )
             yield self.outcome(
-                stack, f"aws_elasticache_replication_group.{name}", ok,
+                stack,
+                f"aws_elasticache_replication_group.{name}",
+                ok,
                 "needs automatic_failover_enabled, multi_az_enabled and >= 2 nodes",
             )
 

@@ -11,7 +11,9 @@ from policies.document import DocumentCheck, Outcome, StackDoc, as_list
 
 def denies_insecure_transport(statement: dict[str, Any]) -> bool:
     principal = statement.get("Principal")
-    everyone = principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS")))
+    everyone = principal == "*" or (
+        isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
+    )
     actions = set(statement.get("Action", []))
     condition = statement.get("Condition", {}).get("Bool", {})
     insecure = [str(v).lower() for v in as_list(condition.get("aws:SecureTransport"))]
@@ -31,7 +33,9 @@ class S3DenyInsecureTransport(DocumentCheck):
             for policy in stack.referencing("aws_s3_bucket_policy", address).values():
                 statements = stack.resolve_policy(policy.get("policy")) or []
                 ok = ok or any(denies_insecure_transport(s) for s in statements)
-            yield self.outcome(stack, address, ok, "no bucket policy statement denies non-TLS requests")
+            yield self.outcome(
+                stack, address, ok, "no bucket policy statement denies non-TLS requests"
+            )
 
 
 check = S3DenyInsecureTransport(

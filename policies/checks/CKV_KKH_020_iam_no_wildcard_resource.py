@@ -53,6 +53,9 @@ class IamNoWildcardResource(DocumentCheck):
 
 check = IamNoWildcardResource(
     id="CKV_KKH_020",
-    name="Ensure IAM policies do not use Resource '*' for actions that support resource-level permissions",
+    name=(
+        "Ensure IAM policies do not use Resource '*' for actions that support"
+        " resource-level permissions"
+    ),
     fsbp="IAM.1",
 )

@@ -11,7 +11,11 @@ class StateBackendEncrypted(DocumentCheck):
     def scan_stack(self, stack: StackDoc) -> Iterator[Outcome]:
         for kind, config in stack.doc.get("terraform", {}).get("backend", {}).items():
             ok = kind != "s3" or config.get("encrypt") is True
-            yield self.outcome(stack, f"terraform.backend.{kind}", ok and kind != "local", "state not encrypted")
+            yield self.outcome(
+                stack, f"terraform.backend.{kind}", ok and kind != "local", "state not encrypted"
+            )
 
 
-check = StateBackendEncrypted(id="CKV_KKH_021", name="Ensure the Terraform state backend encrypts the state")
+check = StateBackendEncrypted(
+    id="CKV_KKH_021", name="Ensure the Terraform state backend encrypts the state"
+)

@@ -10,8 +10,12 @@ from policies.document import DocumentCheck, Outcome, StackDoc
 class StateBackendLocking(DocumentCheck):
     def scan_stack(self, stack: StackDoc) -> Iterator[Outcome]:
         for kind, config in stack.doc.get("terraform", {}).get("backend", {}).items():
-            ok = kind == "s3" and (config.get("use_lockfile") is True or bool(config.get("dynamodb_table")))
+            ok = kind == "s3" and (
+                config.get("use_lockfile") is True or bool(config.get("dynamodb_table"))
+            )
             yield self.outcome(stack, f"terraform.backend.{kind}", ok, "state locking is off")
 
 
-check = StateBackendLocking(id="CKV_KKH_022", name="Ensure the Terraform state backend locks the state")
+check = StateBackendLocking(
+    id="CKV_KKH_022", name="Ensure the Terraform state backend locks the state"
+)

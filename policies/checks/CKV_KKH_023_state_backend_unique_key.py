@@ -13,13 +13,17 @@ class StateBackendUniqueKey(DocumentCheck):
         owners: dict[tuple[str, str], list[str]] = defaultdict(list)
         for stack in stacks:
             for kind, config in stack.doc.get("terraform", {}).get("backend", {}).items():
-                owners[(str(config.get("bucket", kind)), str(config.get("key", "")))].append(stack.name)
+                owners[(str(config.get("bucket", kind)), str(config.get("key", "")))].append(
+                    stack.name
+                )
         for stack in stacks:
             for kind, config in stack.doc.get("terraform", {}).get("backend", {}).items():
                 key = (str(config.get("bucket", kind)), str(config.get("key", "")))
                 others = [s for s in owners[key] if s != stack.name]
                 yield self.outcome(
-                    stack, f"terraform.backend.{kind}", bool(key[1]) and not others,
+                    stack,
+                    f"terraform.backend.{kind}",
+                    bool(key[1]) and not others,
                     f"state key {key[1]!r} also used by {', '.join(others)}",
                 )
 

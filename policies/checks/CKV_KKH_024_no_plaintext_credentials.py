@@ -26,8 +26,15 @@ from policies.document import (
 
 #: Attribute names that look like credentials but hold configuration.
 NOT_CREDENTIALS = frozenset(
-    {"secret_string_wo_version", "password_length", "manage_master_user_password",
-     "transit_encryption_enabled", "auth_token_update_strategy", "token_type", "secret_name"}
+    {
+        "secret_string_wo_version",
+        "password_length",
+        "manage_master_user_password",
+        "transit_encryption_enabled",
+        "auth_token_update_strategy",
+        "token_type",
+        "secret_name",
+    }
 )
 
 
@@ -48,9 +55,15 @@ def findings(value: Any, path: str = "") -> Iterator[str]:
                 yield f"{path}.{key}" if path else key
         # ECS-style {"name": "DB_PASSWORD", "value": "..."} pairs.
         name, literal = value.get("name"), value.get("value")
-        if isinstance(name, str) and isinstance(literal, str) and literal and not is_reference(literal):
-            if SECRET_NAME.search(name) and not SECRET_NAME_SAFE_SUFFIX.search(name):
-                yield f"{path}[{name}]"
+        if (
+            isinstance(name, str)
+            and isinstance(literal, str)
+            and literal
+            and not is_reference(literal)
+            and SECRET_NAME.search(name)
+            and not SECRET_NAME_SAFE_SUFFIX.search(name)
+        ):
+            yield f"{path}[{name}]"
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from findings(item, f"{path}[{i}]")
@@ -78,10 +91,15 @@ class NoPlaintextCredentials(DocumentCheck):
                 blocks.append((f"provider.{kind}.{body.get('alias', i)}", body))
         blocks += [(f"variable.{n}", b) for n, b in stack.doc.get("variable", {}).items()]
         blocks += [(f"output.{n}", b) for n, b in stack.doc.get("output", {}).items()]
-        blocks += [(f"terraform.backend.{k}", b) for k, b in stack.doc.get("terraform", {}).get("backend", {}).items()]
+        blocks += [
+            (f"terraform.backend.{k}", b)
+            for k, b in stack.doc.get("terraform", {}).get("backend", {}).items()
+        ]
         for address, body in blocks:
             found = sorted(set(findings(body)))
-            yield self.outcome(stack, address, not found, "plaintext credential at " + ", ".join(found))
+            yield self.outcome(
+                stack, address, not found, "plaintext credential at " + ", ".join(found)
+            )
 
 
 check = NoPlaintextCredentials(
