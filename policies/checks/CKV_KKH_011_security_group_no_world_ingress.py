@@ -18,7 +18,8 @@ PUBLIC_PORTS = {80, 443}
 
 def _public_alb_groups(stack: StackDoc) -> set[str]:
     groups: set[str] = set()
-    for body in stack.resources("aws_lb").values():
+    albs = [*stack.resources("aws_lb").values(), *stack.resources("aws_alb").values()]
+    for body in albs:
         if body.get("internal") is not True:
             groups |= {
                 r

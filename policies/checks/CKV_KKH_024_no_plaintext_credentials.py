@@ -87,8 +87,9 @@ class NoPlaintextCredentials(DocumentCheck):
         for dtype, items in stack.doc.get("data", {}).items():
             blocks += [(f"data.{dtype}.{name}", body) for name, body in items.items()]
         for kind, providers in stack.doc.get("provider", {}).items():
-            for i, body in enumerate(providers if isinstance(providers, list) else [providers]):
-                blocks.append((f"provider.{kind}.{body.get('alias', i)}", body))
+            for body in providers if isinstance(providers, list) else [providers]:
+                alias = f".{body['alias']}" if body.get("alias") else ""
+                blocks.append((f"provider.{kind}{alias}", body))
         blocks += [(f"variable.{n}", b) for n, b in stack.doc.get("variable", {}).items()]
         blocks += [(f"output.{n}", b) for n, b in stack.doc.get("output", {}).items()]
         blocks += [
