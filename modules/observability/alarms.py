@@ -104,51 +104,49 @@ class Alarms(Construct):
             self.tiers[spec.key] = spec.tier
 
     def _alarm(self, props: AlarmsProps, spec: AlarmSpec) -> CloudwatchMetricAlarm:
-        common = {
-            "alarm_name": f"{props.name_prefix}{spec.key}",
-            "alarm_description": spec.description,
-            "comparison_operator": spec.comparison,
-            "threshold": spec.threshold,
-            "evaluation_periods": spec.evaluation_periods,
-            "datapoints_to_alarm": spec.datapoints_to_alarm or spec.evaluation_periods,
-            "treat_missing_data": spec.treat_missing_data,
-            "alarm_actions": [props.topic_arn],
-            "ok_actions": [props.topic_arn],
-            "actions_enabled": True,
-        }
-        if spec.expression is None:
-            ((_, metric),) = spec.metrics.items()
-            return CloudwatchMetricAlarm(
-                self,
-                spec.key,
-                namespace=metric.namespace,
-                metric_name=metric.name,
-                dimensions=dict(metric.dimensions),
-                period=metric.period_seconds,
-                statistic=None if metric.is_percentile else metric.stat,
-                extended_statistic=metric.stat if metric.is_percentile else None,
-                **common,
+        single = next(iter(spec.metrics.values())) if spec.expression is None else None
+        queries = None
+        if spec.expression is not None:
+            queries = [
+                CloudwatchMetricAlarmMetricQuery(
+                    id=metric_id,
+                    return_data=False,
+                    metric=CloudwatchMetricAlarmMetricQueryMetric(
+                        namespace=metric.namespace,
+                        metric_name=metric.name,
+                        dimensions=dict(metric.dimensions),
+                        period=metric.period_seconds,
+                        stat=metric.stat,
+                    ),
+                )
+                for metric_id, metric in spec.metrics.items()
+            ]
+            queries.append(
+                CloudwatchMetricAlarmMetricQuery(
+                    id="expr", expression=spec.expression, label=spec.key, return_data=True
+                )
             )
-        queries = [
-            CloudwatchMetricAlarmMetricQuery(
-                id=metric_id,
-                return_data=False,
-                metric=CloudwatchMetricAlarmMetricQueryMetric(
-                    namespace=metric.namespace,
-                    metric_name=metric.name,
-                    dimensions=dict(metric.dimensions),
-                    period=metric.period_seconds,
-                    stat=metric.stat,
-                ),
-            )
-            for metric_id, metric in spec.metrics.items()
-        ]
-        queries.append(
-            CloudwatchMetricAlarmMetricQuery(
-                id="expr", expression=spec.expression, label=spec.key, return_data=True
-            )
+        return CloudwatchMetricAlarm(
+            self,
+            spec.key,
+            alarm_name=f"{props.name_prefix}{spec.key}",
+            alarm_description=spec.description,
+            comparison_operator=spec.comparison,
+            threshold=spec.threshold,
+            evaluation_periods=spec.evaluation_periods,
+            datapoints_to_alarm=spec.datapoints_to_alarm or spec.evaluation_periods,
+            treat_missing_data=spec.treat_missing_data,
+            alarm_actions=[props.topic_arn],
+            ok_actions=[props.topic_arn],
+            actions_enabled=True,
+            namespace=single.namespace if single else None,
+            metric_name=single.name if single else None,
+            dimensions=dict(single.dimensions) if single else None,
+            period=single.period_seconds if single else None,
+            statistic=single.stat if single and not single.is_percentile else None,
+            extended_statistic=single.stat if single and single.is_percentile else None,
+            metric_query=queries,
         )
-        return CloudwatchMetricAlarm(self, spec.key, metric_query=queries, **common)
 
     def names(self, *keys: str) -> list[str]:
         """The alarm names of ``keys`` (e.g. for ECS deployment rollback)."""
