@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+
 import pytest
 
 from stacks.environments import load_environments
@@ -444,3 +448,48 @@ def test_marks_the_secret_outputs_sensitive(env_stack: tuple[str, Stack]) -> Non
 def test_requires_terraform_with_write_only_attributes(env_stack: tuple[str, Stack]) -> None:
     _, stack = env_stack
     assert stack.doc["terraform"]["required_version"] == ">= 1.11"
+
+
+# -- no secret in any synthesized file ------------------------------------------------------
+
+#: Attribute names that carry a credential. Their value must be a reference resolved by
+#: Terraform (``${...}``), never a literal.
+_SECRET_KEY = re.compile(r"(password|passwd|secret_string|secret_binary|auth_token|api_key|token)")
+#: Attributes whose names match but hold no credential (flags, sizes, strategies, key ids).
+_NOT_SECRET = re.compile(
+    r"(_version|_length|_strategy|_kms_key_id|_arn|^manage_master_user_password)$"
+)
+_REFERENCE = re.compile(r"^\$\{[^{}]+\}$")
+_CREDENTIAL_SHAPES = re.compile(
+    r"AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|postgres(ql)?://[^:/\s]+:[^@/\s]+@"
+    r"|rediss?://[^:/\s]*:[^@/\s]+@"
+)
+
+
+def _secret_literals(value: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """Yield (path, value) for every credential-named attribute, literal or not."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            child_path = f"{path}.{key}"
+            if _SECRET_KEY.search(key) and not _NOT_SECRET.search(key):
+                yield child_path, child
+            yield from _secret_literals(child, child_path)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _secret_literals(child, f"{path}[{index}]")
+
+
+def test_no_plaintext_secret_in_any_synthesized_file(synthesized: Synthesized) -> None:
+    checked = 0
+    for path, text in synthesized.files.items():
+        assert not _CREDENTIAL_SHAPES.search(text), path
+        if path.suffix != ".json":
+            continue
+        for where, value in _secret_literals(json.loads(text)):
+            if isinstance(value, (dict, list)):
+                continue
+            checked += 1
+            assert isinstance(value, str), f"{path}: {where} holds a literal: {value!r}"
+            assert _REFERENCE.match(value), f"{path}: {where} holds a literal: {value!r}"
+    # Each data stack has the cache auth_token and the write-only secret_string_wo.
+    assert checked >= 2 * len(ENVIRONMENTS)
