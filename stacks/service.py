@@ -215,42 +215,48 @@ class ServiceStack(KakehashiStack):
             to_port=CONTAINER_PORT,
             referenced_security_group_id=self.alb.security_group.id,
         )
-        egress: list[tuple[str, str, str | float, dict[str, str]]] = [
+        # (id, description, port, peer security group, peer CIDR)
+        egress: list[tuple[str, str, int, str | None, str | None]] = [
             (
                 "service-to-database",
                 "PostgreSQL (Aurora)",
                 data.database.port,
-                {"referenced_security_group_id": data.database.security_group_id},
+                data.database.security_group_id,
+                None,
             ),
             (
                 "service-to-cache",
                 "Redis/Valkey (TLS)",
                 data.cache.port,
-                {"referenced_security_group_id": data.cache.security_group_id},
+                data.cache.security_group_id,
+                None,
             ),
             (
                 "service-to-endpoints",
                 "AWS APIs through the VPC interface endpoints",
                 443,
-                {"referenced_security_group_id": network.endpoints.security_group.id},
+                network.endpoints.security_group.id,
+                None,
             ),
             (
                 "service-to-https",
                 "HTTPS to the carrier API and S3 (gateway endpoint)",
                 443,
-                {"cidr_ipv4": "0.0.0.0/0"},
+                None,
+                "0.0.0.0/0",
             ),
         ]
-        for rule_id, description, port, peer in egress:
+        for rule_id, description, port, peer_sg, peer_cidr in egress:
             VpcSecurityGroupEgressRule(
                 self,
                 rule_id,
                 security_group_id=service_sg.id,
                 description=description,
                 ip_protocol="tcp",
-                from_port=Token.as_number(port),
-                to_port=Token.as_number(port),
-                **peer,
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=peer_sg,
+                cidr_ipv4=peer_cidr,
             )
 
         # ---- compute ----------------------------------------------------------------------
@@ -474,8 +480,16 @@ class _Metrics:
             for i in range(1, env.cache.num_cache_clusters + 1)
         ]
 
-        def m(namespace: str, name: str, dims: dict[str, str], stat: str, **kw: int) -> Metric:
-            return Metric(namespace=namespace, name=name, dimensions=dims, stat=stat, **kw)
+        def m(
+            namespace: str, name: str, dims: dict[str, str], stat: str, period_seconds: int = 60
+        ) -> Metric:
+            return Metric(
+                namespace=namespace,
+                name=name,
+                dimensions=dims,
+                stat=stat,
+                period_seconds=period_seconds,
+            )
 
         elb, ecs_ns, ci, rds, ec = (
             "AWS/ApplicationELB",

@@ -527,9 +527,9 @@ def test_container_environment_follows_the_contract(env: Env) -> None:
     assert environment["DATABASE_MAX_OVERFLOW"] == str(env.cfg.service.db_max_overflow)
     for name in ("DATABASE_HOST", "REDIS_HOST", "DATABASE_SECRET_ARN", "REDIS_AUTH_SECRET_ARN"):
         assert env.remote(environment[name])[0] == "data", name
-    for name in ("DATABASE_PORT", "REDIS_PORT"):
-        value = environment[name]
-        assert isinstance(value, str) or "tostring(" in value, (name, value)
+    outputs = env.data.doc["output"]
+    assert environment["DATABASE_PORT"] == str(outputs["database_port"]["value"]) == "5432"
+    assert environment["REDIS_PORT"] == str(outputs["cache_port"]["value"]) == "6379"
 
 
 def test_no_secret_is_passed_as_plain_environment(env: Env) -> None:
