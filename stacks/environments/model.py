@@ -145,6 +145,14 @@ class CacheConfig(_Strict):
         str, Field(pattern=rf"^{_WINDOW_DAY}:{_HHMM}-{_WINDOW_DAY}:{_HHMM}$")
     ] = "sun:19:30-sun:20:30"
     log_retention_days: int = 30
+    auth_token_generation: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Bump to rotate the AUTH token (the previous one stays valid until "
+            "the next change). Default: 1.",
+        ),
+    ] = 1
 
 
 #: Fargate's valid (cpu units -> memory MiB choices) table.
