@@ -7,9 +7,19 @@ from dataclasses import dataclass, field
 
 from cdktf import App, TerraformStack
 
-from stacks.environments import ConfigError, Environment, Problem, SynthOptions, load_environments
+from stacks.data import DataStack
+from stacks.environments import (
+    ConfigError,
+    Environment,
+    Problem,
+    SynthOptions,
+    load_delivery,
+    load_environments,
+)
 from stacks.environments.model import env_order
 from stacks.network import NetworkStack
+from stacks.release import release_from_options
+from stacks.service import ServiceStack
 
 
 @dataclass
@@ -38,11 +48,14 @@ def build(
             ]
         )
     selected = [envs[n] for n in (options.environments or sorted(envs, key=env_order))]
+    release = release_from_options(options, load_delivery())
     app = App(outdir=outdir) if outdir else App()
     built = Built(app=app)
     for env in selected:
         network = NetworkStack(app, env)
-        for stack in (network,):
+        data = DataStack(app, env, network)
+        service = ServiceStack(app, env, network, data, release)
+        for stack in (network, data, service):
             on_stack(stack.node.id)
             built.stacks[stack.node.id] = stack
     return built

@@ -71,3 +71,47 @@ def alarm_prefix(env: str) -> str:
 
 def log_group(env: str, what: str) -> str:
     return f"/{PROJECT}/{env}/{what}"
+
+
+def api_log_group(env: str) -> str:
+    """The API container's (and the migration task's) log group."""
+    return log_group(env, "api")
+
+
+def waf_log_group(env: str) -> str:
+    """WAF only delivers to log groups whose name starts with ``aws-waf-logs-``."""
+    return f"aws-waf-logs-{prefix(env)}"
+
+
+def access_logs_bucket(env: str, account_id: str) -> str:
+    """ALB access logs and S3 server access logs (bucket names are global: account-scoped)."""
+    return f"{prefix(env)}-access-logs-{account_id}"
+
+
+def static_bucket(env: str, account_id: str) -> str:
+    return f"{prefix(env)}-static-{account_id}"
+
+
+def alarm_topic(env: str) -> str:
+    return f"{prefix(env)}-alarms"
+
+
+def alarm(env: str, what: str) -> str:
+    """``kakehashi-<env>-<what>``, e.g. ``kakehashi-prod-alb-5xx-rate``."""
+    return f"{alarm_prefix(env)}{what}"
+
+
+def dashboard(env: str) -> str:
+    return prefix(env)
+
+
+def execution_role(env: str) -> str:
+    return f"{prefix(env)}-api-execution"
+
+
+def task_role(env: str) -> str:
+    return f"{prefix(env)}-api-task"
+
+
+def security_group(env: str, what: str) -> str:
+    return f"{prefix(env)}-{what}"
