@@ -27,7 +27,7 @@ SECRET_NAME = re.compile(
 )
 SECRET_NAME_SAFE_SUFFIX = re.compile(
     r"[_\-.](arn|arns|id|ids|name|names|key_id|version|length|rotation|kms_key_id|type|path|"
-    r"enabled|ttl|uri|url|header_name)$",
+    r"enabled|ttl|uri|url|header_name|encryption|mode|strategy|policy|format)$",
     re.IGNORECASE,
 )
 #: Values that are credentials whatever their name.
@@ -225,15 +225,18 @@ def checkov_value(conf: Mapping[str, Any], key: str, default: Any = None) -> Any
 
 
 def container_definitions(raw: object) -> list[JSON] | None:
-    """The containers of an ``aws_ecs_task_definition`` (None when not a literal JSON list).
+    """The containers of an ``aws_ecs_task_definition``: a JSON string or a
+    ``${jsonencode(...)}`` literal (what ``Fn.jsonencode`` synthesizes). None when neither.
 
-    References inside the JSON (``${aws_...}``) are fine: only the structure is read."""
+    References inside (``${aws_...}``) are fine: only the structure is read."""
+    from policies.hcl import jsonencoded
+
     if isinstance(raw, list):
         return [c for c in raw if isinstance(c, dict)]
-    if not isinstance(raw, str) or raw.strip().startswith("${"):
+    if not isinstance(raw, str):
         return None
     try:
-        parsed = json.loads(raw)
-    except ValueError:
+        parsed = jsonencoded(raw) if raw.lstrip().startswith("${") else json.loads(raw)
+    except ValueError:  # HclError is a ValueError
         return None
     return [c for c in parsed if isinstance(c, dict)] if isinstance(parsed, list) else None

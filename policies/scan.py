@@ -33,6 +33,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -217,36 +218,61 @@ def _stack_meta(doc: dict[str, Any], stack: str) -> tuple[str, str]:
     return sdoc.environment, component or stack.rsplit("-", 1)[-1]
 
 
+def checkov_copy(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as checkov 3.3.30 can parse it.
+
+    Its ``terraform_json`` parser raises on a scalar setting in the ``terraform`` block
+    (``required_version``, which the data stack pins) and then silently skips the whole
+    file. Those settings are irrelevant to every check, so they become empty objects; the
+    copy keeps cdktf's layout (two-space indent, same key order), so line numbers hold."""
+    settings = doc.get("terraform")
+    if not isinstance(settings, dict):
+        return doc
+    fixed = {k: (v if isinstance(v, dict) else {}) for k, v in settings.items()}
+    return {**doc, "terraform": fixed}
+
+
 def run_checkov(targets: Sequence[Target], catalogue: dict[str, CheckInfo]) -> list[Finding]:
-    """One checkov run over every target; PASSED/FAILED records as findings."""
+    """One checkov run over every target; PASSED/FAILED records as findings. A file checkov
+    cannot parse is an error: it would otherwise pass by not being scanned at all."""
     checkov = Path(sys.executable).parent / "checkov"
     if not checkov.exists():
         raise ScanError(f"checkov not found beside {sys.executable}: run `make policy-venv`")
-    argv = [str(checkov), "--config-file", str(CONFIG)]
-    for target in targets:
-        argv += ["-f", str(target.path.resolve())]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-    proc = subprocess.run(  # noqa: S603 - fixed argv
-        argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    with tempfile.TemporaryDirectory(prefix="kakehashi-checkov-") as tmp:
+        by_path: dict[str, tuple[Target, dict[str, Any]]] = {}
+        argv = [str(checkov), "--config-file", str(CONFIG)]
+        for i, target in enumerate(targets):
+            doc = json.loads(target.path.read_text(encoding="utf-8"))
+            copy = Path(tmp, str(i), target.path.name)
+            copy.parent.mkdir()
+            copy.write_text(json.dumps(checkov_copy(doc), indent=2), encoding="utf-8")
+            by_path[str(copy.resolve())] = (target, doc)
+            argv += ["-f", str(copy.resolve())]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+        proc = subprocess.run(  # noqa: S603 - fixed argv
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
     try:
         output = json.loads(proc.stdout)
     except ValueError as exc:
         raise ScanError(f"checkov failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}") from exc
     reports = output if isinstance(output, list) else [output]
-    by_path = {str(t.path.resolve()): t for t in targets}
-    docs = {p: json.loads(Path(p).read_text(encoding="utf-8")) for p in by_path}
     findings = []
     for report in reports:
         results = report.get("results", {})
+        unparsed = [
+            by_path[str(Path(p).resolve())][0].stack if str(Path(p).resolve()) in by_path else p
+            for p in results.get("parsing_errors", [])
+        ]
+        if unparsed or report.get("summary", {}).get("parsing_errors"):
+            raise ScanError(f"checkov could not parse: {', '.join(unparsed) or '?'}")
         for key, result in (("passed_checks", PASSED), ("failed_checks", FAILED)):
             for record in results.get(key, []):
                 path = str(Path(ROOT, record["file_abs_path"]).resolve())
-                found = by_path.get(path)
-                if found is None:
+                if path not in by_path:
                     raise ScanError(f"checkov reported an unknown file {record['file_abs_path']}")
-                target = found
-                env_name, component = _stack_meta(docs[path], target.stack)
+                target, doc = by_path[path]
+                env_name, component = _stack_meta(doc, target.stack)
                 info = catalogue.get(record["check_id"])
                 findings.append(
                     Finding(
@@ -257,13 +283,17 @@ def run_checkov(targets: Sequence[Target], catalogue: dict[str, CheckInfo]) -> l
                         stack=target.stack,
                         environment=env_name,
                         component=component,
-                        resource=normalise_address(record["resource"], docs[path]),
+                        resource=normalise_address(record["resource"], doc),
                         result=result,
                         file=_relative(target.path),
                         line=(record.get("file_line_range") or [1])[0],
                         detail=record.get("guideline") or "",
                     )
                 )
+    scanned = {f.stack for f in findings}
+    silent = [t.stack for t in targets if t.stack not in scanned]
+    if silent:
+        raise ScanError(f"checkov reported nothing for: {', '.join(silent)} (not parsed?)")
     return findings
 
 
