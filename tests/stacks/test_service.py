@@ -907,3 +907,11 @@ def test_dashboard_groups_metrics_and_alarms_by_tier(env: Env) -> None:
             for y in range(w["y"], w["y"] + w["height"]):
                 assert (x, y) not in cells, w
                 cells.add((x, y))
+
+
+def test_every_environment_has_a_service_stack_built_after_data(synthesized: Synthesized) -> None:
+    for name in ENVIRONMENTS:
+        ids = list(synthesized.stack_ids)
+        service = ids.index(f"kakehashi-{name}-service")
+        assert ids.index(f"kakehashi-{name}-data") < service
+        assert ids.index(f"kakehashi-{name}-network") < service
