@@ -194,6 +194,9 @@ def test_keeps_instances_private_patched_and_attached_to_the_cluster(
             "aws_db_subnet_group", subnet_group_name, "name"
         )
         assert instance["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
+        assert instance["preferred_maintenance_window"] == (
+            ENVS[env].database.preferred_maintenance_window
+        )
         assert instance["identifier"].startswith(f"kakehashi-{env}-")
 
 
