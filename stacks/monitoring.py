@@ -167,7 +167,6 @@ class ServiceMonitoring:
                 threshold=0,
                 comparison="GreaterThanThreshold",
                 evaluation_periods=5,
-                treat_missing_data="breaching",
             ),
             AlarmSpec(
                 key="aurora-cpu-high",

@@ -157,6 +157,7 @@ class ServiceStack(KakehashiStack):
             "alb",
             PublicLoadBalancerProps(
                 name=naming.load_balancer(env.name),
+                target_group_name=naming.target_group(env.name),
                 vpc_id=network.vpc.vpc_id,
                 subnet_ids=network.vpc.subnet_ids("public"),
                 certificate_arn=certificate_arn,
