@@ -51,8 +51,9 @@ CONTAINER_PORT = 8000
 LIVENESS_PATH = "/healthz"
 JWT_AUDIENCE = "kakehashi-api"
 MIGRATION_COMMAND = ("alembic", "upgrade", "head")
-#: Shorter than the task's stop timeout (120 s) and the app's graceful shutdown (30 s) is
-#: enough: in-flight requests finish while the target drains.
+#: Target draining before ECS sends SIGTERM: in-flight requests (bounded by the app's own
+#: timeouts, a few seconds) finish; then the app's 30 s graceful shutdown runs well inside
+#: the 120 s stop timeout. Longer only slows every deployment down.
 DEREGISTRATION_DELAY_SECONDS = 20
 #: Alarms whose firing during a deployment rolls the service back.
 ROLLBACK_ALARMS = ("alb-5xx-rate", "target-5xx-rate", "target-latency-p99")
