@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cdktf import App, TerraformStack
 
+from stacks.data import DataStack
 from stacks.environments import ConfigError, Environment, Problem, SynthOptions, load_environments
 from stacks.environments.model import env_order
 from stacks.network import NetworkStack
@@ -42,7 +43,8 @@ def build(
     built = Built(app=app)
     for env in selected:
         network = NetworkStack(app, env)
-        for stack in (network,):
+        data = DataStack(app, env, network)
+        for stack in (network, data):
             on_stack(stack.node.id)
             built.stacks[stack.node.id] = stack
     return built
