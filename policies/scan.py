@@ -756,6 +756,10 @@ def stack_targets(outdir: Path) -> list[Target]:
     files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
     if not files:
         raise ScanError(f"no synthesized stacks under {outdir}/stacks: run `make synth` first")
+    manifest = outdir / "manifest.json"
+    order = list(json.loads(manifest.read_text())["stacks"]) if manifest.exists() else []
+    rank = {name: i for i, name in enumerate(order)}
+    files.sort(key=lambda f: (rank.get(f.parent.name, len(rank)), f.parent.name))
     return [Target(path=f, stack=f.parent.name) for f in files]
 
 
