@@ -6,6 +6,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from modules.data.aurora_postgres import SERVERLESS, AuroraPostgres, AuroraPostgresProps
+from modules.data.backup_plan import BackupPlan, BackupPlanProps
 from modules.data.redis_replication_group import (
     RedisReplicationGroup,
     RedisReplicationGroupProps,
@@ -102,6 +103,19 @@ class DataStack(KakehashiStack):
                 # destroy (a forgotten snapshot costs money and holds data).
                 skip_final_snapshot=not env.production and not env.deletion_protection,
                 log_retention_days=db.log_retention_days,
+            ),
+        )
+        # Independent recovery points (they outlive the cluster), on top of Aurora's own
+        # point-in-time backups, kept as long as the automated ones.
+        self.backup = BackupPlan(
+            self,
+            "aurora-backup",
+            BackupPlanProps(
+                name=f"{naming.aurora_cluster(env.name)}-aurora",
+                account_id=env.account_id,
+                resource_arns=[self.database.cluster.arn],
+                kms_key=self.data_key,
+                retention_days=db.backup_retention_days,
             ),
         )
         cache = env.cache

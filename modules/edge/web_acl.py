@@ -39,10 +39,14 @@ from modules.security.kms_key import KmsKey
 #: AWS managed rule groups, in evaluation order: (rule group name, metric suffix).
 MANAGED_RULE_GROUPS = (
     ("AWSManagedRulesAmazonIpReputationList", "ip-reputation"),
+    ("AWSManagedRulesAnonymousIpList", "anonymous-ip"),
     ("AWSManagedRulesCommonRuleSet", "common"),
     ("AWSManagedRulesKnownBadInputsRuleSet", "known-bad-inputs"),
     ("AWSManagedRulesSQLiRuleSet", "sqli"),
 )
+#: Rules of a managed group that only count: partner systems calling this B2B API commonly
+#: run in cloud hosting ranges, which HostingProviderIPList would block outright.
+COUNT_ONLY_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 #: WAF delivers logs only to log groups with this name prefix.
 LOG_GROUP_PREFIX = "aws-waf-logs-"
 #: Headers never written to the WAF log (credentials).
@@ -143,7 +147,20 @@ class WebAcl(Construct):
                     if counting
                     else Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
                     statement={
-                        "managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}
+                        "managed_rule_group_statement": {
+                            "name": group,
+                            "vendor_name": "AWS",
+                            **(
+                                {
+                                    "rule_action_override": [
+                                        {"name": rule, "action_to_use": {"count": {}}}
+                                        for rule in COUNT_ONLY_RULES[group]
+                                    ]
+                                }
+                                if group in COUNT_ONLY_RULES
+                                else {}
+                            ),
+                        }
                     },
                     visibility_config=visibility(suffix),
                 )

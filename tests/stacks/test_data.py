@@ -127,6 +127,34 @@ def test_backs_up_as_configured(env_stack: tuple[str, Stack]) -> None:
         assert cluster["backup_retention_period"] >= 14
 
 
+def test_backs_the_cluster_up_to_an_encrypted_vault_with_aws_backup(
+    env_stack: tuple[str, Stack],
+) -> None:
+    env, stack = env_stack
+    cluster_name, _ = stack.one("aws_rds_cluster")
+    vault_name, vault = stack.one("aws_backup_vault")
+    assert vault["kms_key_arn"] == _data_key_arn(stack)
+    _, plan = stack.one("aws_backup_plan")
+    (rule,) = plan["rule"]
+    assert rule["target_vault_name"] == ref("aws_backup_vault", vault_name, "name")
+    assert rule["lifecycle"] == {"delete_after": ENVS[env].database.backup_retention_days}
+    assert rule["schedule"].startswith("cron(")
+    role_name, role = stack.one("aws_iam_role", "/aurora-backup/")
+    _, selection = stack.one("aws_backup_selection")
+    assert selection["resources"] == [ref("aws_rds_cluster", cluster_name, "arn")]
+    assert selection["iam_role_arn"] == ref("aws_iam_role", role_name, "arn")
+    trust = stack.policy_document(role["assume_role_policy"])["statement"]
+    assert trust[0]["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
+    attached = {
+        a["policy_arn"]
+        for a in stack.by_path("aws_iam_role_policy_attachment", "/aurora-backup/").values()
+    }
+    assert attached == {
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    }
+
+
 def test_protects_and_snapshots_the_cluster_in_production_only(
     env_stack: tuple[str, Stack],
 ) -> None:

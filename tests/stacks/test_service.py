@@ -303,6 +303,7 @@ def test_web_acl_runs_managed_groups_admin_restriction_and_rate_limit(env: Env) 
     rules = {r["name"]: r for r in acl["rule"]}
     managed = [
         "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesAnonymousIpList",
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesSQLiRuleSet",
@@ -312,8 +313,17 @@ def test_web_acl_runs_managed_groups_admin_restriction_and_rate_limit(env: Env) 
     counting = env.cfg.edge.waf_mode == "count"
     assert counting is (env.name == "dev")  # prod can never count (config rule)
     for group in managed:
+        overrides = (
+            {
+                "rule_action_override": [
+                    {"name": "HostingProviderIPList", "action_to_use": {"count": {}}}
+                ]
+            }
+            if group == "AWSManagedRulesAnonymousIpList"
+            else {}
+        )
         assert rules[group]["statement"] == {
-            "managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}
+            "managed_rule_group_statement": {"name": group, "vendor_name": "AWS", **overrides}
         }
         assert rules[group]["override_action"] == ({"count": {}} if counting else {"none": {}})
         assert "action" not in rules[group]
