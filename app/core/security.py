@@ -131,11 +131,11 @@ class KmsSigner:
         response = await anyio.to_thread.run_sync(
             lambda: self._kms.get_public_key(KeyId=self._key_id)
         )
-        if response.get("KeySpec") not in (None, "ECC_NIST_P256"):
-            raise ValueError(f"KMS key {self._key_id} is {response.get('KeySpec')}, not P-256")
         key = serialization.load_der_public_key(response["PublicKey"])
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            raise ValueError(f"KMS key {self._key_id} is not an EC key")
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
+            key.curve, ec.SECP256R1
+        ):
+            raise ValueError(f"KMS key {self._key_id} is not an ECC_NIST_P256 key (ES256)")
         self.public_key = key
         self.kid = public_jwk(key)["kid"]
 
