@@ -160,7 +160,7 @@ class CarrierClient:
             )
         try:
             async with asyncio.timeout(self._total_timeout):
-                response = await self._request("GET", f"/v1/shipments/{reference}")
+                response = await self.request("GET", f"/v1/shipments/{reference}")
         except TimeoutError as exc:
             self.breaker.record_failure()
             raise CarrierUnavailableError("deadline exceeded") from exc
@@ -182,7 +182,8 @@ class CarrierClient:
         data: dict[str, Any] = response.json()
         return data
 
-    async def _request(self, method: str, path: str) -> httpx.Response:
+    async def request(self, method: str, path: str) -> httpx.Response:
+        """One carrier call under the retry policy (retried only if `method` is idempotent)."""
         retryable = method in IDEMPOTENT_METHODS
         deadline = time.monotonic() + self._total_timeout
         auth_refreshed = False

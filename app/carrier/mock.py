@@ -4,11 +4,13 @@ Runs in-process (tests mount it behind an httpx ASGI transport) or as a real ser
 (`make run`, integration tests): `uvicorn --factory app.carrier.mock:create_mock_carrier`.
 
     GET  /v1/shipments/{reference}   tracking for a shipper reference (X-Api-Key required)
+    POST /v1/pickups                 book a pickup (not idempotent)
     GET  /_mock/mode                 the current mode and request counters
     PUT  /_mock/mode                 switch: {"mode": "ok" | "latency" | "error" | "timeout"
                                       | "rate_limit", "latency_seconds": 0.5, "status": 503,
                                       "failures": 2, "retry_after": 1}
-                                     `failures` limits a failure mode to the next N requests.
+                                     `failures` limits a failure mode to the next N requests;
+                                     switching resets the counters.
 """
 
 from __future__ import annotations
@@ -68,6 +70,25 @@ def create_mock_carrier(*, api_key: str | None = None, mode: str | None = None) 
         state.requests += 1
         if request.headers.get("x-api-key") != key:
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        failure = await fail_if_asked()
+        if failure is not None:
+            return failure
+        reference = request.path_params["reference"]
+        if reference.startswith("unknown-"):
+            return JSONResponse({"error": "no such shipment"}, status_code=404)
+        return JSONResponse(tracking_document(reference))
+
+    async def pickup(request: Request) -> Response:
+        # Not idempotent (books a pickup): a client must never retry it blindly.
+        state.requests += 1
+        if request.headers.get("x-api-key") != key:
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        failure = await fail_if_asked()
+        if failure is not None:
+            return failure
+        return JSONResponse({"pickup_id": f"P{state.requests:06d}"}, status_code=201)
+
+    async def fail_if_asked() -> Response | None:
         failing = state.mode != "ok" and (state.failures is None or state.failures > 0)
         if failing and state.failures is not None:
             state.failures -= 1
@@ -84,10 +105,7 @@ def create_mock_carrier(*, api_key: str | None = None, mode: str | None = None) 
                 if state.retry_after is not None:
                     headers["Retry-After"] = str(state.retry_after)
                 return JSONResponse({"error": "slow down"}, status_code=429, headers=headers)
-        reference = request.path_params["reference"]
-        if reference.startswith("unknown-"):
-            return JSONResponse({"error": "no such shipment"}, status_code=404)
-        return JSONResponse(tracking_document(reference))
+        return None
 
     async def get_mode(_: Request) -> Response:
         return JSONResponse(asdict(state))
@@ -101,11 +119,13 @@ def create_mock_carrier(*, api_key: str | None = None, mode: str | None = None) 
         state.status = int(change.get("status", 503))
         state.failures = change.get("failures")
         state.retry_after = change.get("retry_after")
+        state.requests = state.failed = 0
         return JSONResponse(asdict(state))
 
     app = Starlette(
         routes=[
             Route("/v1/shipments/{reference}", shipment, methods=["GET"]),
+            Route("/v1/pickups", pickup, methods=["POST"]),
             Route("/_mock/mode", get_mode, methods=["GET"]),
             Route("/_mock/mode", put_mode, methods=["PUT"]),
         ]

@@ -123,9 +123,7 @@ async def test_reject_request_when_hs256_signed_with_public_key(api: Api, partne
 
 async def test_reject_request_when_signed_by_unknown_key(api: Api, partner: Partner) -> None:
     other_key = ec.generate_private_key(ec.SECP256R1())
-    token = jwt.encode(
-        claims(partner), other_key, algorithm="ES256", headers={"kid": "attacker"}
-    )
+    token = jwt.encode(claims(partner), other_key, algorithm="ES256", headers={"kid": "attacker"})
 
     response = await get_orders(api, f"Bearer {token}")
 

@@ -81,7 +81,8 @@ async def test_request_id_is_propagated_from_header(api: Api) -> None:
 
 async def test_request_id_falls_back_to_alb_trace_root(api: Api) -> None:
     response = await api.client.get(
-        "/healthz", headers={"X-Amzn-Trace-Id": "Self=1-aaa;Root=1-67891233-abcdef012345678912345678"}
+        "/healthz",
+        headers={"X-Amzn-Trace-Id": "Self=1-aaa;Root=1-67891233-abcdef012345678912345678"},
     )
 
     assert response.headers["x-request-id"] == "1-67891233-abcdef012345678912345678"

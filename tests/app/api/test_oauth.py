@@ -38,7 +38,11 @@ async def test_issue_token_returns_es256_jwt_with_required_claims(
     assert header["kid"] == jwks["keys"][0]["kid"]
     key = jwt.PyJWK(jwks["keys"][0]).key
     claims = jwt.decode(
-        token, key=key, algorithms=["ES256"], audience="kakehashi-api", issuer="https://kakehashi.local"
+        token,
+        key=key,
+        algorithms=["ES256"],
+        audience="kakehashi-api",
+        issuer="https://kakehashi.local",
     )
     assert claims["sub"] == partner.client_id
     assert claims["scope"] == "orders:read orders:write"

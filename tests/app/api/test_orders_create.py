@@ -109,7 +109,9 @@ async def test_replay_order_when_same_key_and_same_body(
     assert second.headers["location"] == first.headers["location"]
     assert second.headers["etag"] == first.headers["etag"]
     assert second.headers["idempotent-replayed"] == "true"
-    count = await db.fetchval("select count(*) from orders where partner_id = $1", partner.client_id)
+    count = await db.fetchval(
+        "select count(*) from orders where partner_id = $1", partner.client_id
+    )
     assert count == 1
 
 
@@ -123,7 +125,9 @@ async def test_reject_order_when_key_reused_with_different_body(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"].endswith("/idempotency-key-reused")
-    count = await db.fetchval("select count(*) from orders where partner_id = $1", partner.client_id)
+    count = await db.fetchval(
+        "select count(*) from orders where partner_id = $1", partner.client_id
+    )
     assert count == 1
 
 
@@ -147,12 +151,16 @@ async def test_create_exactly_one_order_when_retries_race(
 ) -> None:
     key = uuid.uuid4().hex
 
-    responses = await asyncio.gather(*(post(api, partner, order_body(), key=key) for _ in range(12)))
+    responses = await asyncio.gather(
+        *(post(api, partner, order_body(), key=key) for _ in range(12))
+    )
 
     assert {response.status_code for response in responses} == {201}
     assert len({response.json()["id"] for response in responses}) == 1
     assert sum("idempotent-replayed" not in response.headers for response in responses) == 1
-    count = await db.fetchval("select count(*) from orders where partner_id = $1", partner.client_id)
+    count = await db.fetchval(
+        "select count(*) from orders where partner_id = $1", partner.client_id
+    )
     assert count == 1
 
 
@@ -164,7 +172,9 @@ async def test_reject_order_when_idempotency_key_missing(
     assert response.status_code == 422
     problem = response.json()
     assert problem["errors"][0]["loc"] == ["header", "Idempotency-Key"]
-    count = await db.fetchval("select count(*) from orders where partner_id = $1", partner.client_id)
+    count = await db.fetchval(
+        "select count(*) from orders where partner_id = $1", partner.client_id
+    )
     assert count == 0
 
 
@@ -209,7 +219,9 @@ async def test_reject_order_when_body_invalid(
     assert problem["status"] == 422
     assert problem["request_id"] == response.headers["x-request-id"]
     assert error_type in {error["type"] for error in problem["errors"]}
-    count = await db.fetchval("select count(*) from orders where partner_id = $1", partner.client_id)
+    count = await db.fetchval(
+        "select count(*) from orders where partner_id = $1", partner.client_id
+    )
     assert count == 0
 
 

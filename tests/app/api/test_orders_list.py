@@ -80,9 +80,7 @@ async def test_list_orders_returns_400_when_cursor_is_forged(api: Api, partner: 
     assert response.json()["type"].endswith("/invalid-cursor")
 
 
-async def test_list_orders_returns_422_when_limit_out_of_bounds(
-    api: Api, partner: Partner
-) -> None:
+async def test_list_orders_returns_422_when_limit_out_of_bounds(api: Api, partner: Partner) -> None:
     too_big = await api.client.get("/v1/orders", params={"limit": 101}, headers=partner.auth())
     too_small = await api.client.get("/v1/orders", params={"limit": 0}, headers=partner.auth())
 

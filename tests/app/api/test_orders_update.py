@@ -16,7 +16,9 @@ async def patch(api: Api, partner: Partner, order_id: str, status: str, if_match
     headers = partner.auth()
     if if_match is not None:
         headers["If-Match"] = if_match
-    return await api.client.patch(f"/v1/orders/{order_id}", json={"status": status}, headers=headers)
+    return await api.client.patch(
+        f"/v1/orders/{order_id}", json={"status": status}, headers=headers
+    )
 
 
 async def test_update_order_moves_status_and_bumps_version(
@@ -61,7 +63,9 @@ async def test_update_order_refreshes_cache(
         pytest.param((), "shipped", ["cancelled", "confirmed"], id="pending-to-shipped"),
         pytest.param((), "pending", ["cancelled", "confirmed"], id="pending-to-pending"),
         pytest.param(("cancelled",), "confirmed", [], id="cancelled-is-final"),
-        pytest.param(("confirmed", "shipped"), "cancelled", ["delivered"], id="shipped-to-cancelled"),
+        pytest.param(
+            ("confirmed", "shipped"), "cancelled", ["delivered"], id="shipped-to-cancelled"
+        ),
     ],
 )
 async def test_reject_update_when_transition_not_allowed(

@@ -59,9 +59,7 @@ async def test_request_writes_one_json_line_with_emf_metrics(
     assert order_id not in access_log.getvalue()
 
 
-async def test_unmatched_paths_share_one_route_dimension(
-    api: Api, access_log: io.StringIO
-) -> None:
+async def test_unmatched_paths_share_one_route_dimension(api: Api, access_log: io.StringIO) -> None:
     await api.client.get("/random/12345")
 
     assert lines(access_log)[0]["Route"] == "unmatched"

@@ -31,7 +31,9 @@ def secretsmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield boto3.client("secretsmanager", region_name=REGION)
 
 
-async def test_secret_uses_injected_value_without_calling_aws_until_ttl(secretsmanager: Any) -> None:
+async def test_secret_uses_injected_value_without_calling_aws_until_ttl(
+    secretsmanager: Any,
+) -> None:
     arn = secretsmanager.create_secret(Name="carrier", SecretString="rotated")["ARN"]
     clock = Clock()
     secret = RefreshableSecret(
