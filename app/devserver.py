@@ -41,6 +41,8 @@ def main() -> int:
             str(CARRIER_PORT),
             "--log-level",
             "warning",
+            "--timeout-graceful-shutdown",
+            "1",
         ],
         env=env,
     )

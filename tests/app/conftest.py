@@ -45,8 +45,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Read once: some tests point DATABASE_URL elsewhere for the code under test.
+BASE_DATABASE_URL = os.environ.get(
+    "DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
 def _base_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    return BASE_DATABASE_URL
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
