@@ -27,7 +27,7 @@ router = APIRouter(
     prefix="/v1/orders",
     tags=["orders"],
     dependencies=[Authenticated],
-    responses=problem_responses(401, 403, 422, 500),
+    responses=problem_responses(400, 401, 403, 422, 500),
 )
 
 JSON = "application/json"
@@ -199,7 +199,6 @@ async def list_orders(
                 },
             }
         },
-        **problem_responses(404),
     },
 )
 async def create_order(
