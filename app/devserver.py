@@ -49,7 +49,7 @@ def main() -> int:
     try:
         for _ in range(50):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{CARRIER_PORT}/_mock/mode", timeout=1)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{CARRIER_PORT}/_mock/mode", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)

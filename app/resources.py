@@ -37,7 +37,7 @@ def boto3_client_factory(settings: Settings) -> AwsClientFactory:
         import boto3  # only deployed configurations need it
 
         return boto3.client(
-            service,  # type: ignore[call-overload]
+            service,
             region_name=settings.aws_region,
             endpoint_url=settings.aws_endpoint_url,
         )

@@ -78,7 +78,7 @@ class OrderLineIn(BaseModel):
 
 
 class OrderCreate(BaseModel):
-    """A new order. `total` must equal the sum of quantity × unit price over the lines."""
+    """A new order. `total` must equal the sum of quantity times unit price over the lines."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -175,7 +175,7 @@ class OrderStatusUpdate(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(examples=[900])
     scope: str = Field(examples=["orders:read orders:write"])
 

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProblemError
 from app.core.security import SCOPES, InvalidTokenError, Principal
 from app.resources import Resources
-from sqlalchemy.ext.asyncio import AsyncSession
 
 REALM = "kakehashi"
 

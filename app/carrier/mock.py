@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-DEFAULT_API_KEY = "mock-carrier-key"  # noqa: S105 - the mock's own well-known key
+DEFAULT_API_KEY = "mock-carrier-key"
 MODES = ("ok", "latency", "error", "timeout", "rate_limit")
 
 

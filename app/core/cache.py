@@ -135,7 +135,7 @@ class RedisCache:
             await self._failed(exc)
             return None
         self._recovered()
-        return value  # type: ignore[no-any-return]
+        return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: int) -> None:
         await self._write(key, value, ttl_seconds=ttl_seconds, only_if_absent=False)

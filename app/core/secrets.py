@@ -117,7 +117,8 @@ class RefreshableSecret:
             logger.info("secret refreshed", extra={"secret": self.name, "changed": changed})
 
     def _fetch(self) -> str:
-        assert self._client_factory is not None and self.arn is not None
+        assert self._client_factory is not None
+        assert self.arn is not None
         if self._client is None:
             self._client = self._client_factory()
         response = self._client.get_secret_value(SecretId=self.arn)

@@ -270,7 +270,7 @@ async def update_order_status(
     Returns False when another writer got there first (the caller answers 412).
     """
     result = await conn.execute(
-        update(orders_table)
+        update(Order)
         .where(
             _o.id == order_id,
             _o.partner_id == partner_id,

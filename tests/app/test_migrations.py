@@ -21,7 +21,13 @@ from tests.app.conftest import (
     run_alembic,
 )
 
-EXPECTED_TABLES = {"alembic_version", "partner_clients", "orders", "order_lines", "idempotency_records"}
+EXPECTED_TABLES = {
+    "alembic_version",
+    "partner_clients",
+    "orders",
+    "order_lines",
+    "idempotency_records",
+}
 
 
 async def tables(url: str) -> set[str]:
@@ -63,9 +69,7 @@ async def test_migrations_upgrade_downgrade_and_upgrade_again(
 
 def test_migrations_run_on_the_embedded_sqlite_database(tmp_path: Path) -> None:
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL"}
+        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}
     }
     env.update({"SQLITE_PATH": str(tmp_path / "local.db"), "APP_ENV": "development"})
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -73,7 +73,7 @@ def live_server(database_url: str, redis_url: str, key_prefix: str) -> Iterator[
 
 
 @pytest.fixture(scope="module")
-async def bearer(live_server: str, database_url: str, secret_hash: str) -> AsyncIterator[str]:
+async def bearer(live_server: str, database_url: str, secret_hash: str) -> str:
     client_id = f"schemathesis-{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
@@ -95,7 +95,8 @@ async def bearer(live_server: str, database_url: str, secret_hash: str) -> Async
             },
         )
     assert response.status_code == 200, response.text
-    yield response.json()["access_token"]
+    token: str = response.json()["access_token"]
+    return token
 
 
 # The schema the server will publish, built without starting anything (no lifespan).

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.core.config import project_version
 import asyncpg
 
+from app.core.config import project_version
 from tests.app.conftest import Api, asyncpg_dsn, drop_database, recreate_database, running_api
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import redis.asyncio as redis
@@ -159,7 +160,7 @@ async def test_breaker_closes_when_probe_succeeds_after_reset(
         await fresh_api.client.get(f"/v1/orders/{order_id}/shipment", headers=partner.auth())
     assert fresh_api.resources.carrier.breaker.state == "open"
     set_mode(fresh_api, "ok")
-    time.sleep(fresh_api.resources.settings.carrier_breaker_reset_seconds)
+    await asyncio.sleep(fresh_api.resources.settings.carrier_breaker_reset_seconds)
 
     response = await fresh_api.client.get(f"/v1/orders/{order_id}/shipment", headers=partner.auth())
 

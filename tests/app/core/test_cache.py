@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -46,7 +47,7 @@ async def test_requests_succeed_when_redis_stops_mid_test(
         assert elapsed < 3.0
 
         private_redis.start()
-        time.sleep(settings.redis_retry_interval_seconds)
+        await asyncio.sleep(settings.redis_retry_interval_seconds)
         recovered = await api.client.get(url, headers=partner.auth())
         probe = redis.Redis.from_url(private_redis.url)
         repopulated = await probe.get(key)
