@@ -7,6 +7,7 @@ why), 2 the command line or the environment configuration is invalid.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from pipelines.verify.model import Context, Expectations
 from pipelines.verify.runner import verify
 from stacks.environments import ConfigError, load_delivery, load_environments
 
+#: Set by the deploy stage of both pipelines to the digest it deployed.
+DIGEST_VARIABLE = "KAKEHASHI_IMAGE_DIGEST"
 DEFAULT_TIMEOUT_SECONDS = 600.0
 DEFAULT_INTERVAL_SECONDS = 15.0
 DEFAULT_HTTP_TIMEOUT_SECONDS = 5.0
@@ -54,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--image-digest",
         type=_digest,
-        help="sha256:... the api container must run (default: any digest, never a tag)",
+        default=os.environ.get(DIGEST_VARIABLE) or None,
+        help=f"sha256:... the api container must run (default: ${DIGEST_VARIABLE}, the "
+        "digest the deploy stage pinned; unset: any digest, never a tag)",
     )
     parser.add_argument(
         "--expected-version",

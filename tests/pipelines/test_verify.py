@@ -286,7 +286,12 @@ def build_environment(shape: Shape) -> Deployed:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ECS_SERVICE_RUNNING"):
+    for variable in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "MOTO_ECS_SERVICE_RUNNING",
+        "KAKEHASHI_IMAGE_DIGEST",
+    ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -641,6 +646,21 @@ class _RolloutFailedEcs:
             deployment["rolloutState"] = "FAILED"
             deployment["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed"
         return dict(found)
+
+
+def test_expects_the_digest_the_deploy_stage_pinned(
+    aws: None,
+    endpoint: tuple[FakeApi, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build_environment(Shape())
+    monkeypatch.setenv("KAKEHASHI_IMAGE_DIGEST", OTHER_DIGEST)
+
+    run = run_verifier(capsys, endpoint[1])
+
+    assert set(run.failed) == {"ecs-task-image"}
+    assert f"runs {DIGEST}, expected {OTHER_DIGEST}" in run.failed["ecs-task-image"]
 
 
 def test_fails_ecs_steady_when_rollout_failed_with_all_tasks_running(
