@@ -70,8 +70,8 @@ def verify(
         wait = min(interval_seconds, remaining)
         log(
             f"round {round_number}: {len(pending)} failing "
-            f"({', '.join(c.name for c in pending)}); retrying in {wait:.0f} s, "
-            f"{remaining:.0f} s left"
+            f"({', '.join(c.name for c in pending)}); retrying in {wait:.1f} s, "
+            f"{remaining:.1f} s left"
         )
         sleep(wait)
     results = tuple(
