@@ -12,6 +12,8 @@ import functools
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -774,3 +776,17 @@ def test_rejects_invalid_arguments_with_exit_code_2(
 
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_imports_no_provider_bindings() -> None:
+    # The gate runs in every deploy stage: importing the AWS bindings would cost ~20 s.
+    code = (
+        "import sys, pipelines.verify.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'constructs', "
+        "'jsii', 'cdktf_cdktf_provider_aws')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert loaded.strip() == "[]"
