@@ -268,7 +268,7 @@ async def update_order(
             slug="precondition-required",
             detail='send If-Match with the ETag of the order version you are changing ("v1")',
         )
-    async with resources.engine.begin() as conn:
+    async with resources.write_engine.begin() as conn:
         current = await crud.get_order_version(
             conn, order_id=order_id, partner_id=principal.client_id
         )
