@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cdktf import App, TerraformStack
 
+from stacks.delivery import DeliveryStack
 from stacks.environments import (
     ConfigError,
     DeliveryConfig,
@@ -22,7 +23,6 @@ from stacks.environments import (
     load_delivery,
     load_environments,
 )
-from stacks.delivery import DeliveryStack
 from stacks.environments.model import env_order
 from stacks.network import NetworkStack
 
@@ -73,7 +73,9 @@ def build(
         config = load_delivery() if delivery is None else delivery
         # Every environment (not only the selected ones): the registry and the pipeline
         # serve them all.
-        stack = DeliveryStack(app, config, sorted(envs.values(), key=lambda e: env_order(e.name)))
-        on_stack(stack.node.id)
-        built.stacks[stack.node.id] = stack
+        delivery_stack = DeliveryStack(
+            app, config, sorted(envs.values(), key=lambda e: env_order(e.name))
+        )
+        on_stack(delivery_stack.node.id)
+        built.stacks[delivery_stack.node.id] = delivery_stack
     return built
