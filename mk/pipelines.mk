@@ -55,7 +55,8 @@ drift: $(VENV)/.installed ## cdktf diff of ENV's stacks; fails on drift
 
 workflow-lint: $(VENV)/.installed ## GitHub workflows: JSON schema + zizmor (offline)
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
-	$(VENV)/bin/zizmor --offline --config .github/zizmor.yml .github/workflows
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-actions $(wildcard .github/actions/*/action.yml)
+	$(VENV)/bin/zizmor --offline --config .github/zizmor.yml .github
 
 hadolint: $(VENV)/.installed ## lint the Dockerfile
 	$(VENV)/bin/hadolint app/Dockerfile
