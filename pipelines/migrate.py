@@ -45,7 +45,9 @@ REGISTRABLE = (
 MARKER_DIR = Path("reports")
 
 
-def with_image(task_definition: dict[str, Any], image: str, tags: Sequence[Any] = ()) -> dict:
+def with_image(
+    task_definition: dict[str, Any], image: str, tags: Sequence[Any] = ()
+) -> dict[str, Any]:
     """A register_task_definition request: ``task_definition`` with every container's
     image replaced by ``image`` (the migration task runs one container of the API image)."""
     request = {k: task_definition[k] for k in REGISTRABLE if task_definition.get(k)}
