@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
-from stacks.release import Release, image_tag_for, project_version
+from stacks.release import project_version
 
 _REVISION = re.compile(r"^[0-9a-f]{40}$")
 
@@ -42,9 +42,16 @@ def git_revision(environ: Mapping[str, str] | None = None) -> str:
     return out if _REVISION.match(out) else "unknown"
 
 
-def current(environ: Mapping[str, str] | None = None) -> Release:
-    revision = git_revision(environ)
-    return Release.current(git_revision=revision)
+def image_tag_for(version: str, revision: str) -> str:
+    """The tag CI pushes: ``<version>-<12 hex of the commit>``.
+
+    ECR tags are immutable, so every commit needs its own tag; the version stays the prefix
+    so a human reading the registry knows what a digest is. Deploys pin the digest; the tag
+    is for people. Without a revision (local builds) the tag is the bare version.
+    """
+    if revision == "unknown":
+        return version
+    return f"{version}-{revision[:12]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.what == "revision":
         print(git_revision())
     else:
-        release = current()
-        print(image_tag_for(release.version, release.git_revision))
+        print(image_tag_for(project_version(), git_revision()))
     return 0
 
 

@@ -138,7 +138,7 @@ class DeliveryStack(KakehashiStack):
                     CrossAccountPuller(
                         sid=f"Pull{env.name.capitalize()}",
                         account_id=env.account_id,
-                        role_names=[naming.ecs_execution_role(env.name)],
+                        role_names=[naming.execution_role(env.name)],
                     )
                     for env in environments
                 ],

@@ -102,11 +102,6 @@ def github_publish_role() -> str:
     return f"{PROJECT}-github-publish"
 
 
-def ecs_execution_role(env: str) -> str:
-    """The ECS task execution role (pulls the image from the delivery account's ECR)."""
-    return f"{prefix(env)}-api-execution"
-
-
 def drift_reader_role(env: str) -> str:
     """Read-only role in an environment's account that the scheduled drift check uses."""
     return f"{prefix(env)}-drift-reader"
@@ -120,3 +115,46 @@ def github_drift_role() -> str:
 def approval_topic() -> str:
     """SNS topic announcing a release waiting for the production approval."""
     return f"{PROJECT}-prod-approval"
+
+def api_log_group(env: str) -> str:
+    """The API container's (and the migration task's) log group."""
+    return log_group(env, "api")
+
+
+def waf_log_group(env: str) -> str:
+    """WAF only delivers to log groups whose name starts with ``aws-waf-logs-``."""
+    return f"aws-waf-logs-{prefix(env)}"
+
+
+def access_logs_bucket(env: str, account_id: str) -> str:
+    """ALB access logs and S3 server access logs (bucket names are global: account-scoped)."""
+    return f"{prefix(env)}-access-logs-{account_id}"
+
+
+def static_bucket(env: str, account_id: str) -> str:
+    return f"{prefix(env)}-static-{account_id}"
+
+
+def alarm_topic(env: str) -> str:
+    return f"{prefix(env)}-alarms"
+
+
+def alarm(env: str, what: str) -> str:
+    """``kakehashi-<env>-<what>``, e.g. ``kakehashi-prod-alb-5xx-rate``."""
+    return f"{alarm_prefix(env)}{what}"
+
+
+def dashboard(env: str) -> str:
+    return prefix(env)
+
+
+def execution_role(env: str) -> str:
+    return f"{prefix(env)}-api-execution"
+
+
+def task_role(env: str) -> str:
+    return f"{prefix(env)}-api-task"
+
+
+def security_group(env: str, what: str) -> str:
+    return f"{prefix(env)}-{what}"

@@ -1,11 +1,15 @@
-"""The release: one version (``pyproject.toml``) plus the git revision, stamped everywhere.
+"""The release a synthesis stamps on the service: one version for infrastructure and API.
 
-Pure Python (no provider bindings), so ``pipelines/`` and the verifier import it cheaply.
-The same :class:`Release` value names the image tag CI pushes, the image reference and the
-``APP_VERSION`` / ``GIT_REVISION`` variables of the task definition, the ``release`` tag of
-the service and task definition (never a provider default tag: that would rewrite every
-resource on every release), and the stack outputs and metadata the post-deploy verifier
-compares with ``GET /version``.
+The version has a single source, ``[project].version`` in pyproject.toml (the API reads the
+same field). The image defaults to the tag equal to that version; CI pins the promoted image
+by digest (``KAKEHASHI_IMAGE_DIGEST``) so staging and prod run the exact bytes dev tested.
+
+Where it is stamped (see stacks/service.py): the task definitions' image reference, the
+container's ``APP_VERSION`` / ``GIT_REVISION``, a ``release`` tag on the ECS service and task
+definitions only (never a default tag: that would rewrite every resource on every release),
+and the service stack's outputs.
+
+Pure Python (no provider bindings): pipelines and the verifier may import it cheaply.
 """
 
 from __future__ import annotations
@@ -15,96 +19,85 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+from stacks.environments.model import ConfigError, DeliveryConfig, Problem
+from stacks.environments.options import SynthOptions
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+_VERSION = re.compile(r"^\d+\.\d+\.\d+([A-Za-z0-9.+-]*)$")
 
 
 def project_version(pyproject: Path = PYPROJECT) -> str:
-    """``[project].version`` of ``pyproject.toml``: the single version source."""
-    with pyproject.open("rb") as fh:
-        version = tomllib.load(fh)["project"]["version"]
-    if not isinstance(version, str) or not version:
-        raise ValueError(f"{pyproject}: [project].version must be a non-empty string")
+    """``[project].version`` of pyproject.toml: the one version of the repository."""
+    try:
+        with pyproject.open("rb") as fh:
+            version = tomllib.load(fh).get("project", {}).get("version")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            [Problem("<synth>", "pyproject.toml", str(pyproject), f"unreadable: {exc}")]
+        ) from None
+    if not isinstance(version, str) or not _VERSION.match(version):
+        raise ConfigError(
+            [
+                Problem(
+                    "<synth>",
+                    "[project].version",
+                    version,
+                    "must be a version like 1.2.3 (the release version of infra and API)",
+                )
+            ]
+        )
     return version
-
-
-def image_tag_for(version: str, git_revision: str) -> str:
-    """The tag CI pushes: ``<version>-<12 hex of the commit>``.
-
-    Tags are immutable in ECR, so every commit needs its own tag; the version stays the
-    prefix so a human reading the registry knows what a digest is. Without a revision
-    (local builds) the tag is the bare version.
-    """
-    if git_revision == "unknown":
-        return version
-    return f"{version}-{git_revision[:12]}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Release:
-    """What one synthesis deploys.
+    """What is deployed.
 
-    ``version``: ``pyproject.toml`` ``[project].version``.
-    ``git_revision``: the commit. Default: ``unknown`` (local synth).
-    ``image_tag``: the pushed tag. Default: :func:`image_tag_for` (version, revision).
-    ``image_digest``: ``sha256:...``; when set the image is pulled by digest (what CI
-    deploys, so every environment runs the very bytes that were tested). Default: by tag.
+    ``version``: ``[project].version``.
+    ``git_revision``: the commit synthesized. Default of the options: ``unknown``.
+    ``image_repository_uri``: the delivery account's ECR repository.
+    ``image_tag``: Default of the options: ``version``.
+    ``image_digest``: ``sha256:...``; when set the image is pulled by digest, else by tag.
     """
 
     version: str
-    git_revision: str = "unknown"
-    image_tag: str | None = None
+    git_revision: str
+    image_repository_uri: str
+    image_tag: str
     image_digest: str | None = None
 
-    def __post_init__(self) -> None:
-        problems = []
-        if self.image_digest is not None and not _DIGEST.match(self.image_digest):
-            problems.append(f"image_digest={self.image_digest!r}: 'sha256:' + 64 hex digits")
-        if self.image_tag is not None and not self.image_tag.startswith(self.version):
-            problems.append(
-                f"image_tag={self.image_tag!r}: must start with the version {self.version!r} "
-                "(one versioned unit)"
-            )
-        if problems:
-            raise ValueError("Release: " + "; ".join(problems))
-
-    @classmethod
-    def current(
-        cls,
-        *,
-        git_revision: str = "unknown",
-        image_tag: str | None = None,
-        image_digest: str | None = None,
-        pyproject: Path = PYPROJECT,
-    ) -> Release:
-        """The release of this checkout (version read from ``pyproject.toml``)."""
-        return cls(
-            version=project_version(pyproject),
-            git_revision=git_revision,
-            image_tag=image_tag,
-            image_digest=image_digest,
-        )
+    @property
+    def image(self) -> str:
+        """``<repo>@sha256:...`` when pinned by digest, else ``<repo>:<tag>``."""
+        if self.image_digest:
+            return f"{self.image_repository_uri}@{self.image_digest}"
+        return f"{self.image_repository_uri}:{self.image_tag}"
 
     @property
-    def tag(self) -> str:
-        """The image tag (explicit, else derived from version and revision)."""
-        return self.image_tag or image_tag_for(self.version, self.git_revision)
+    def label(self) -> str:
+        """``<version>+<revision>``: the ``release`` tag value (valid tag characters)."""
+        return f"{self.version}+{self.git_revision}"
 
-    def image_reference(self, repository_uri: str) -> str:
-        """``<repo>@sha256:...`` when the digest is known, else ``<repo>:<tag>``."""
-        if self.image_digest:
-            return f"{repository_uri}@{self.image_digest}"
-        return f"{repository_uri}:{self.tag}"
-
-    def resource_tags(self) -> dict[str, str]:
-        """Tags for the service and task definition only (never provider default tags)."""
-        return {"release": self.version, "git-revision": self.git_revision}
-
-    def metadata(self) -> dict[str, str]:
-        """What the stack metadata and outputs record about the release."""
+    def outputs(self) -> dict[str, str]:
+        """The stack outputs describing the release (name -> value)."""
         return {
-            "version": self.version,
-            "git_revision": self.git_revision,
-            "image_tag": self.tag,
-            "image_digest": self.image_digest or "",
+            "release_version": self.version,
+            "release_git_revision": self.git_revision,
+            "release_image": self.image,
+            "release_label": self.label,
         }
+
+
+def release_from_options(
+    options: SynthOptions, delivery: DeliveryConfig, *, pyproject: Path = PYPROJECT
+) -> Release:
+    """The release a synthesis run stamps: version from pyproject, image from the options."""
+    version = project_version(pyproject)
+    return Release(
+        version=version,
+        git_revision=options.git_revision,
+        image_repository_uri=delivery.image_repository_uri(),
+        image_tag=options.image_tag or version,
+        image_digest=options.image_digest,
+    )

@@ -92,3 +92,125 @@ class Synthesized:
     def files(self) -> dict[Path, str]:
         """Every file synthesis wrote, as text."""
         return {p: p.read_text() for p in self.outdir.rglob("*") if p.is_file()}
+
+
+# --------------------------------------------------------------------------------------
+# `${jsonencode(...)}` values (container definitions, dashboards) are HCL expressions, not
+# JSON: literals plus references. `hcl_jsonencoded` turns one into Python data, each
+# reference or function call kept as its Terraform text wrapped in `${...}`.
+# --------------------------------------------------------------------------------------
+
+
+def hcl_jsonencoded(value: str) -> Any:
+    """Python data of a ``${jsonencode(<literal>)}`` attribute."""
+    match = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", value, flags=re.DOTALL)
+    assert match, f"not a jsonencode expression: {value[:80]!r}"
+    parser = _HclParser(match.group(1))
+    result = parser.value()
+    parser.skip()
+    assert parser.pos == len(parser.text), f"trailing text: {parser.text[parser.pos :][:80]!r}"
+    return result
+
+
+class _HclParser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, char: str) -> None:
+        assert self.peek() == char, f"expected {char!r} at {self.text[self.pos :][:60]!r}"
+        self.pos += 1
+
+    def value(self) -> Any:
+        char = self.peek()
+        if char == "{":
+            return self.object()
+        if char == "[":
+            return self.tuple()
+        if char == '"':
+            return self.string()
+        return self.term()
+
+    def object(self) -> dict[str, Any]:
+        self.expect("{")
+        out: dict[str, Any] = {}
+        while self.peek() != "}":
+            key = self.string() if self.peek() == '"' else self.bare()
+            assert self.peek() in "=:", f"expected '=' at {self.text[self.pos :][:60]!r}"
+            self.pos += 1
+            out[key] = self.value()
+            if self.peek() == ",":
+                self.pos += 1
+        self.expect("}")
+        return out
+
+    def tuple(self) -> list[Any]:
+        self.expect("[")
+        out = []
+        while self.peek() != "]":
+            out.append(self.value())
+            if self.peek() == ",":
+                self.pos += 1
+        self.expect("]")
+        return out
+
+    def string(self) -> str:
+        self.expect('"')
+        start = self.pos
+        escaped = False
+        while True:
+            char = self.text[self.pos]
+            if char == '"' and not escaped:
+                break
+            escaped = char == "\\" and not escaped
+            self.pos += 1
+        raw = self.text[start : self.pos]
+        self.pos += 1
+        return str(json.loads(f'"{raw}"')).replace("$${", "${")
+
+    def bare(self) -> str:
+        self.skip()
+        match = re.compile(r"[A-Za-z0-9_.-]+").match(self.text, self.pos)
+        assert match, f"expected a name at {self.text[self.pos :][:60]!r}"
+        self.pos = match.end()
+        return match.group(0)
+
+    def term(self) -> Any:
+        """A number, bool, null, reference or function call (kept as ``${text}``)."""
+        self.skip()
+        start, depth, in_string = self.pos, 0, False
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if in_string:
+                if char == "\\":
+                    self.pos += 1
+                elif char == '"':
+                    in_string = False
+            elif char == '"':
+                in_string = True
+            elif char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif char == "," and depth == 0:
+                break
+            self.pos += 1
+        raw = self.text[start : self.pos].strip()
+        literals = {"true": True, "false": False, "null": None}
+        if raw in literals:
+            return literals[raw]
+        if re.fullmatch(r"-?\d+", raw):
+            return int(raw)
+        if re.fullmatch(r"-?\d+\.\d*(e-?\d+)?", raw):
+            return float(raw)
+        return f"${{{raw}}}"

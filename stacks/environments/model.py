@@ -173,6 +173,17 @@ class ServiceConfig(_Strict):
     health_check_grace_seconds: Annotated[int, Field(ge=0, le=600)] = 60
     log_retention_days: int = 90
     enable_execute_command: bool = False
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        Field(description="The API's LOG_LEVEL. Default: INFO."),
+    ] = "INFO"
+    carrier_base_url: Annotated[
+        str,
+        Field(
+            pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$",
+            description="The carrier API the service calls (HTTPS only; egress 443).",
+        ),
+    ]
 
 
 class EdgeConfig(_Strict):
@@ -203,13 +214,46 @@ class EdgeConfig(_Strict):
     ] = "block"
     admin_paths: tuple[str, ...] = ("/docs", "/redoc", "/openapi.json")
     admin_allowed_cidrs: Annotated[tuple[str, ...], Field(min_length=1)]
+    deletion_protection: Annotated[
+        bool | None, Field(description="ALB deletion protection. Default: on in production.")
+    ] = None
+    access_log_expiration_days: Annotated[
+        int, Field(ge=1, le=3650, description="ALB/S3 access log objects expire after this.")
+    ] = 90
+    waf_log_retention_days: Annotated[int, Field(description="WAF log group retention.")] = 90
 
 
 class ObservabilityConfig(_Strict):
-    """Alarm thresholds."""
+    """Alarm thresholds. Every alarm notifies ``alarm_email`` through the SNS topic."""
 
     latency_p99_slo_ms: Annotated[int, Field(ge=10, le=60_000)] = 500
     alb_5xx_rate_percent: Annotated[Decimal, Field(gt=0, le=100)] = Decimal("1")
+    target_5xx_rate_percent: Annotated[
+        Decimal, Field(gt=0, le=100, description="Share of requests the tasks answer 5xx.")
+    ] = Decimal("2")
+    ecs_cpu_percent: Annotated[int, Field(ge=10, le=100)] = 85
+    ecs_memory_percent: Annotated[int, Field(ge=10, le=100)] = 85
+    db_cpu_percent: Annotated[int, Field(ge=10, le=100)] = 80
+    db_connections_percent: Annotated[
+        int, Field(ge=10, le=100, description="Share of database.max_connections in use.")
+    ] = 80
+    db_freeable_memory_mib: Annotated[int, Field(ge=16)] = 256
+    db_acu_utilization_percent: Annotated[
+        int, Field(ge=10, le=100, description="Serverless v2 only (ACUUtilization).")
+    ] = 90
+    redis_cpu_percent: Annotated[
+        int, Field(ge=10, le=100, description="EngineCPUUtilization (the Redis thread).")
+    ] = 75
+    redis_memory_percent: Annotated[int, Field(ge=10, le=100)] = 80
+    redis_evictions: Annotated[
+        int, Field(ge=0, description="Evicted keys per 5 minutes above which to alarm.")
+    ] = 100
+    waf_blocked_requests: Annotated[
+        int, Field(ge=1, description="Blocked requests per 5 minutes that count as a spike.")
+    ] = 500
+    evaluation_periods: Annotated[
+        int, Field(ge=1, le=10, description="Consecutive 1-minute periods before alarming.")
+    ] = 3
 
 
 class Environment(_Strict):
@@ -253,6 +297,12 @@ class Environment(_Strict):
     def deletion_protection(self) -> bool:
         """Database deletion protection: explicit setting, else on in production."""
         explicit = self.database.deletion_protection
+        return self.production if explicit is None else explicit
+
+    @property
+    def alb_deletion_protection(self) -> bool:
+        """ALB deletion protection: explicit setting, else on in production."""
+        explicit = self.edge.deletion_protection
         return self.production if explicit is None else explicit
 
     def required_tags(self, component: str) -> dict[str, str]:
@@ -470,6 +520,20 @@ def _production_rules(env: Environment) -> Iterator[Problem]:
         yield Problem(
             env.name, "service.min_count", env.service.min_count, "production runs >= 2 tasks"
         )
+    if env.edge.deletion_protection is False:
+        yield Problem(
+            env.name,
+            "edge.deletion_protection",
+            False,
+            "the production load balancer is deletion-protected",
+        )
+    if env.service.log_level == "DEBUG":
+        yield Problem(
+            env.name,
+            "service.log_level",
+            "DEBUG",
+            "production logs at INFO or above (DEBUG may log request details)",
+        )
 
 
 def _service_rules(env: Environment) -> Iterator[Problem]:
@@ -519,6 +583,7 @@ def _retention_rules(env: Environment) -> Iterator[Problem]:
         ("database.log_retention_days", env.database.log_retention_days),
         ("cache.log_retention_days", env.cache.log_retention_days),
         ("service.log_retention_days", env.service.log_retention_days),
+        ("edge.waf_log_retention_days", env.edge.waf_log_retention_days),
     ):
         problem = retention_problem(value)
         if problem:

@@ -91,7 +91,7 @@ def test_ecr_policy_lets_each_environment_execution_role_pull_only(stack: Stack)
             {
                 "test": "ArnLike",
                 "variable": "aws:PrincipalArn",
-                "values": [f"arn:aws:iam::{account}:role/{naming.ecs_execution_role(env)}"],
+                "values": [f"arn:aws:iam::{account}:role/{naming.execution_role(env)}"],
             }
         ]
 

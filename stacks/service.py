@@ -1,0 +1,776 @@
+"""``kakehashi-<env>-service``: ALB + WAF, the ECS Fargate API service, its S3 buckets and
+the environment's alarms and dashboard.
+
+Built on the network stack (VPC, logs key, the tasks' security group) and the data stack
+(database, cache, carrier secret, JWT key); cross-stack references become Terraform remote
+state lookups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from cdktf import Fn, TerraformOutput, Token
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
+    VpcSecurityGroupIngressRule,
+)
+from constructs import Construct
+
+from modules.compute.autoscaling import ServiceAutoscaling, ServiceAutoscalingProps
+from modules.compute.cluster import FargateCluster, FargateClusterProps
+from modules.compute.fargate_service import FargateService, FargateServiceProps
+from modules.compute.task_definition import (
+    ContainerHealthCheck,
+    ContainerTaskDefinition,
+    TaskDefinitionProps,
+)
+from modules.compute.task_roles import TaskRoles, TaskRolesProps
+from modules.edge.alb import PublicLoadBalancer, PublicLoadBalancerProps, elb_log_delivery
+from modules.edge.certificate import DnsValidatedCertificate, DnsValidatedCertificateProps
+from modules.edge.web_acl import WebAcl, WebAclProps
+from modules.iam import Condition
+from modules.observability.alarm_topic import AlarmTopic, AlarmTopicProps
+from modules.observability.alarms import Alarms, AlarmSpec, AlarmsProps
+from modules.observability.dashboard import Dashboard, DashboardProps, Graph, Section
+from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
+from modules.observability.metrics import Metric
+from modules.security.kms_key import KmsKey, KmsKeyProps
+from modules.storage.secure_bucket import LogDelivery, SecureBucket, SecureBucketProps
+from stacks import naming
+from stacks.base import KakehashiStack
+from stacks.environments import Environment
+from stacks.environments.model import ServerlessCapacity
+from stacks.network import NetworkStack
+from stacks.release import Release
+
+#: The container contract (see the brief and app/core/config.py).
+CONTAINER_PORT = 8000
+LIVENESS_PATH = "/healthz"
+JWT_AUDIENCE = "kakehashi-api"
+MIGRATION_COMMAND = ("alembic", "upgrade", "head")
+#: Shorter than the task's stop timeout (120 s) and the app's graceful shutdown (30 s) is
+#: enough: in-flight requests finish while the target drains.
+DEREGISTRATION_DELAY_SECONDS = 20
+#: KMS operations the API performs with the JWT signing key.
+JWT_KEY_ACTIONS = ("kms:Sign", "kms:GetPublicKey", "kms:DescribeKey")
+#: Alarms whose firing during a deployment rolls the service back.
+ROLLBACK_ALARMS = ("alb-5xx-rate", "target-5xx-rate", "target-latency-p99")
+HEALTH_CHECK_COMMAND = (
+    "CMD",
+    "python",
+    "-c",
+    "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=3)",
+)
+
+
+# What the service needs from the data stack (stacks/data.py implements it).
+class _Database(Protocol):
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def port(self) -> float: ...
+    @property
+    def master_secret_arn(self) -> str: ...
+    @property
+    def master_username(self) -> str: ...
+    @property
+    def database_name(self) -> str: ...
+    @property
+    def security_group_id(self) -> str: ...
+    def grant_read_master_secret(self, role: IamRole) -> None: ...
+
+
+class _Cache(Protocol):
+    @property
+    def primary_endpoint(self) -> str: ...
+    @property
+    def port(self) -> float: ...
+    @property
+    def auth_secret_arn(self) -> str: ...
+    @property
+    def security_group_id(self) -> str: ...
+    def grant_read_auth_secret(self, role: IamRole) -> None: ...
+
+
+class _Secret(Protocol):
+    @property
+    def arn(self) -> str: ...
+    def grant_read(self, role: IamRole) -> None: ...
+
+
+class DataTier(Protocol):
+    """The DataStack interface the service is coded against."""
+
+    @property
+    def jwt_signing_key(self) -> KmsKey: ...
+    @property
+    def database(self) -> _Database: ...
+    @property
+    def cache(self) -> _Cache: ...
+    @property
+    def carrier_secret(self) -> _Secret: ...
+
+
+def _text(value: str | float | int) -> str:
+    """A container environment value: ECS wants strings, tokens stay tokens."""
+    if isinstance(value, str):
+        return value
+    if Token.is_unresolved(value):
+        return Fn.tostring(value)
+    return str(int(value))
+
+
+class ServiceStack(KakehashiStack):
+    """Exposes ``alb``, ``web_acl``, ``cluster``, ``service``, ``task_definition``,
+    ``migration_task_definition``, ``roles``, ``alarms``, ``alarm_topic``,
+    ``static_bucket`` and ``access_logs_bucket``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        env: Environment,
+        network: NetworkStack,
+        data: DataTier,
+        release: Release,
+    ) -> None:
+        super().__init__(scope, env=env, component="service")
+        self.release = release
+        service_sg = network.service_security_group
+
+        # ---- storage ----------------------------------------------------------------------
+        static_name = naming.static_bucket(env.name, env.account_id)
+        self.access_logs_bucket = SecureBucket(
+            self,
+            "access-logs",
+            SecureBucketProps(
+                name=naming.access_logs_bucket(env.name, env.account_id),
+                encryption="SSE-S3",  # ALB and S3 access log delivery support only SSE-S3
+                expiration_days=env.edge.access_log_expiration_days,
+                log_deliveries=[
+                    elb_log_delivery(env.region, env.account_id, "alb"),
+                    LogDelivery(
+                        sid="S3ServerAccessLogDelivery",
+                        principals={"Service": ["logging.s3.amazonaws.com"]},
+                        key_prefix="s3/",
+                        conditions=[
+                            Condition(
+                                test="StringEquals",
+                                variable="aws:SourceAccount",
+                                values=[env.account_id],
+                            ),
+                            Condition(
+                                test="ArnLike",
+                                variable="aws:SourceArn",
+                                values=[f"arn:aws:s3:::{static_name}"],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        )
+        self.static_key = KmsKey(
+            self,
+            "static-key",
+            KmsKeyProps(
+                alias=f"kakehashi/{env.name}/static",
+                description=f"S3 static files of kakehashi {env.name}",
+                account_id=env.account_id,
+            ),
+        )
+        self.static_bucket = SecureBucket(
+            self,
+            "static",
+            SecureBucketProps(
+                name=static_name,
+                encryption="SSE-KMS",
+                kms_key=self.static_key,
+                access_log_bucket=self.access_logs_bucket,
+                access_log_prefix="s3/static/",
+            ),
+        )
+
+        # ---- edge -------------------------------------------------------------------------
+        zone = DataAwsRoute53Zone(self, "zone", name=env.edge.hosted_zone_name, private_zone=False)
+        if env.edge.certificate_arn:
+            certificate_arn = env.edge.certificate_arn
+        else:
+            certificate_arn = DnsValidatedCertificate(
+                self,
+                "certificate",
+                DnsValidatedCertificateProps(domain_name=env.domain_name, zone_id=zone.zone_id),
+            ).certificate_arn
+        self.alb = PublicLoadBalancer(
+            self,
+            "alb",
+            PublicLoadBalancerProps(
+                name=naming.load_balancer(env.name),
+                vpc_id=network.vpc.vpc_id,
+                subnet_ids=network.vpc.subnet_ids("public"),
+                certificate_arn=certificate_arn,
+                target_security_group_id=service_sg.id,
+                access_logs_bucket=self.access_logs_bucket,
+                allowed_cidrs=env.edge.allowed_cidrs,
+                target_port=CONTAINER_PORT,
+                health_check_path=LIVENESS_PATH,
+                health_check_interval_seconds=env.edge.health_check_interval_seconds,
+                healthy_threshold=env.edge.healthy_threshold,
+                unhealthy_threshold=env.edge.unhealthy_threshold,
+                deregistration_delay_seconds=DEREGISTRATION_DELAY_SECONDS,
+                idle_timeout_seconds=env.edge.idle_timeout_seconds,
+                deletion_protection=env.alb_deletion_protection,
+            ),
+        )
+        Route53Record(
+            self,
+            "alias",
+            zone_id=zone.zone_id,
+            name=env.domain_name,
+            type="A",
+            alias=Route53RecordAlias(
+                name=self.alb.load_balancer.dns_name,
+                zone_id=self.alb.load_balancer.zone_id,
+                evaluate_target_health=True,
+            ),
+        )
+        self.web_acl = WebAcl(
+            self,
+            "waf",
+            WebAclProps(
+                name=naming.web_acl(env.name),
+                resource_arn=self.alb.arn,
+                account_id=env.account_id,
+                region=env.region,
+                log_group_name=naming.waf_log_group(env.name),
+                logs_key=network.logs_key,
+                log_retention_days=env.edge.waf_log_retention_days,
+                rate_limit=env.edge.waf_rate_limit,
+                admin_paths=env.edge.admin_paths,
+                admin_allowed_cidrs=env.edge.admin_allowed_cidrs,
+                mode=env.edge.waf_mode,
+            ),
+        )
+
+        # ---- the tasks' network rules (the group itself belongs to the network stack) ------
+        VpcSecurityGroupIngressRule(
+            self,
+            "service-from-alb",
+            security_group_id=service_sg.id,
+            description="API port from the load balancer only",
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            referenced_security_group_id=self.alb.security_group.id,
+        )
+        egress: list[tuple[str, str, str | float, dict[str, str]]] = [
+            (
+                "service-to-database",
+                "PostgreSQL (Aurora)",
+                data.database.port,
+                {"referenced_security_group_id": data.database.security_group_id},
+            ),
+            (
+                "service-to-cache",
+                "Redis/Valkey (TLS)",
+                data.cache.port,
+                {"referenced_security_group_id": data.cache.security_group_id},
+            ),
+            (
+                "service-to-endpoints",
+                "AWS APIs through the VPC interface endpoints",
+                443,
+                {"referenced_security_group_id": network.endpoints.security_group.id},
+            ),
+            (
+                "service-to-https",
+                "HTTPS to the carrier API and S3 (gateway endpoint)",
+                443,
+                {"cidr_ipv4": "0.0.0.0/0"},
+            ),
+        ]
+        for rule_id, description, port, peer in egress:
+            VpcSecurityGroupEgressRule(
+                self,
+                rule_id,
+                security_group_id=service_sg.id,
+                description=description,
+                ip_protocol="tcp",
+                from_port=Token.as_number(port),
+                to_port=Token.as_number(port),
+                **peer,
+            )
+
+        # ---- compute ----------------------------------------------------------------------
+        self.log_group = EncryptedLogGroup(
+            self,
+            "api-logs",
+            EncryptedLogGroupProps(
+                name=naming.api_log_group(env.name),
+                retention_days=env.service.log_retention_days,
+                kms_key=network.logs_key,
+            ),
+        )
+        self.roles = TaskRoles(
+            self,
+            "roles",
+            TaskRolesProps(
+                execution_role_name=naming.execution_role(env.name),
+                task_role_name=naming.task_role(env.name),
+                account_id=env.account_id,
+                region=env.region,
+                image_repository_arn=_repository_arn(release.image_repository_uri),
+                log_group_name=naming.api_log_group(env.name),
+                enable_execute_command=env.service.enable_execute_command,
+            ),
+        )
+        # The agent injects the three secrets; the app re-reads them by ARN at runtime
+        # (rotation), so both roles read exactly these secrets (grants include kms:Decrypt).
+        for role in (self.roles.execution_role, self.roles.task_role):
+            data.database.grant_read_master_secret(role)
+            data.cache.grant_read_auth_secret(role)
+            data.carrier_secret.grant_read(role)
+        data.jwt_signing_key.grant(self.roles.task_role, "jwt-signing", JWT_KEY_ACTIONS)
+
+        self.cluster = FargateCluster(
+            self, "cluster", FargateClusterProps(name=naming.ecs_cluster(env.name))
+        )
+        environment = self.container_environment(env, data, release)
+        secrets = {
+            "DATABASE_PASSWORD": Fn.join("", [data.database.master_secret_arn, ":password::"]),
+            "REDIS_AUTH_TOKEN": data.cache.auth_secret_arn,
+            "CARRIER_API_KEY": data.carrier_secret.arn,
+        }
+        release_tags = {"release": release.label}
+        api_task = TaskDefinitionProps(
+            family=naming.task_family(env.name),
+            cpu=env.service.cpu,
+            memory_mib=env.service.memory_mib,
+            container_name=naming.api_container(),
+            image=release.image,
+            execution_role_arn=self.roles.execution_role.arn,
+            task_role_arn=self.roles.task_role.arn,
+            log_group_name=self.log_group.name,
+            log_stream_prefix="api",
+            region=env.region,
+            environment=environment,
+            secrets=secrets,
+            container_port=CONTAINER_PORT,
+            health_check=ContainerHealthCheck(command=HEALTH_CHECK_COMMAND),
+            tags=release_tags,
+        )
+        self.task_definition = ContainerTaskDefinition(self, "task", api_task)
+        # Same image, settings and secrets; a one-off command instead of the server.
+        self.migration_task_definition = ContainerTaskDefinition(
+            self,
+            "migration-task",
+            replace(
+                api_task,
+                family=naming.migration_task_family(env.name),
+                command=MIGRATION_COMMAND,
+                container_port=None,
+                health_check=None,
+                log_stream_prefix="migrate",
+            ),
+        )
+
+        # ---- observability (before the service: its deployments roll back on alarms) -------
+        self.alarm_topic = AlarmTopic(
+            self,
+            "alarm-topic",
+            AlarmTopicProps(
+                name=naming.alarm_topic(env.name),
+                key_alias=f"kakehashi/{env.name}/alarms",
+                account_id=env.account_id,
+                email=env.alarm_email,
+            ),
+        )
+        metrics = _Metrics(env, self.alb, self.web_acl)
+        self.alarms = Alarms(
+            self,
+            "alarms",
+            AlarmsProps(
+                name_prefix=naming.alarm_prefix(env.name),
+                topic_arn=self.alarm_topic.arn,
+                specs=metrics.alarm_specs(),
+            ),
+        )
+
+        self.service = FargateService(
+            self,
+            "service",
+            FargateServiceProps(
+                name=naming.ecs_service(env.name),
+                cluster_arn=self.cluster.arn,
+                task_definition_arn=self.task_definition.arn,
+                subnet_ids=network.vpc.subnet_ids("private_app"),
+                security_group_ids=[service_sg.id],
+                target_group_arn=self.alb.target_group.arn,
+                container_name=naming.api_container(),
+                container_port=CONTAINER_PORT,
+                desired_count=env.service.desired_count,
+                rollback_alarm_names=self.alarms.names(*ROLLBACK_ALARMS),
+                minimum_healthy_percent=100,
+                maximum_percent=200,
+                health_check_grace_seconds=env.service.health_check_grace_seconds,
+                enable_execute_command=env.service.enable_execute_command,
+                tags=release_tags,
+                # The target group must be attached to a listener before targets register.
+                depends_on=[self.alb.https_listener],
+            ),
+        )
+        ServiceAutoscaling(
+            self,
+            "autoscaling",
+            ServiceAutoscalingProps(
+                cluster_name=self.cluster.name,
+                service_name=self.service.name,
+                min_capacity=env.service.min_count,
+                max_capacity=env.service.max_count,
+                load_balancer_arn_suffix=self.alb.arn_suffix,
+                target_group_arn_suffix=self.alb.target_group_arn_suffix,
+                cpu_target_percent=env.service.cpu_target_percent,
+                requests_per_target=env.service.requests_per_target,
+                scale_in_cooldown_seconds=env.service.scale_in_cooldown_seconds,
+                scale_out_cooldown_seconds=env.service.scale_out_cooldown_seconds,
+            ),
+        )
+        Dashboard(
+            self,
+            "dashboard",
+            DashboardProps(
+                name=naming.dashboard(env.name),
+                region=env.region,
+                sections=metrics.dashboard_sections(self.alarms),
+            ),
+        )
+
+        # ---- outputs ----------------------------------------------------------------------
+        for output, value in release.outputs().items():
+            TerraformOutput(self, output, value=value)
+        TerraformOutput(self, "url", value=f"https://{env.domain_name}")
+        TerraformOutput(self, "alb_dns_name", value=self.alb.load_balancer.dns_name)
+        TerraformOutput(self, "cluster_name", value=self.cluster.name)
+        TerraformOutput(self, "service_name", value=self.service.name)
+        TerraformOutput(self, "task_definition_arn", value=self.task_definition.arn)
+        TerraformOutput(
+            self, "migration_task_definition_arn", value=self.migration_task_definition.arn
+        )
+        # What `aws ecs run-task` needs for the migration task (pipelines).
+        TerraformOutput(self, "task_subnet_ids", value=network.vpc.subnet_ids("private_app"))
+        TerraformOutput(self, "task_security_group_id", value=service_sg.id)
+        TerraformOutput(self, "static_bucket_name", value=self.static_bucket.name)
+        TerraformOutput(self, "alarm_topic_arn", value=self.alarm_topic.arn)
+        TerraformOutput(self, "web_acl_arn", value=self.web_acl.arn)
+
+    @staticmethod
+    def container_environment(env: Environment, data: DataTier, release: Release) -> dict[str, str]:
+        """Every non-secret setting of the container contract (secrets go in ``secrets``)."""
+        return {
+            "APP_ENV": env.name,
+            "APP_VERSION": release.version,
+            "GIT_REVISION": release.git_revision,
+            "LOG_LEVEL": env.service.log_level,
+            "AWS_REGION": env.region,
+            "DATABASE_HOST": data.database.endpoint,
+            "DATABASE_PORT": _text(data.database.port),
+            "DATABASE_NAME": data.database.database_name,
+            "DATABASE_USER": data.database.master_username,
+            "DATABASE_SECRET_ARN": data.database.master_secret_arn,
+            # The connection budget (model rule) assumes exactly this pool per task.
+            "DATABASE_POOL_SIZE": str(env.service.db_pool_size),
+            "DATABASE_MAX_OVERFLOW": str(env.service.db_max_overflow),
+            "REDIS_HOST": data.cache.primary_endpoint,
+            "REDIS_PORT": _text(data.cache.port),
+            "REDIS_TLS": "true",
+            "REDIS_AUTH_SECRET_ARN": data.cache.auth_secret_arn,
+            "CARRIER_BASE_URL": env.service.carrier_base_url,
+            "CARRIER_SECRET_ARN": data.carrier_secret.arn,
+            "JWT_SIGNER": "kms",
+            "JWT_KMS_KEY_ID": data.jwt_signing_key.arn,
+            "JWT_ISSUER": f"https://{env.domain_name}",
+            "JWT_AUDIENCE": JWT_AUDIENCE,
+        }
+
+
+def _repository_arn(repository_uri: str) -> str:
+    """``<account>.dkr.ecr.<region>.amazonaws.com/<name>`` -> the repository ARN."""
+    host, _, repository = repository_uri.partition("/")
+    account, _, _, region = host.split(".")[:4]
+    return f"arn:aws:ecr:{region}:{account}:repository/{repository}"
+
+
+class _Metrics:
+    """The environment's metrics, alarms and dashboard sections, by tier."""
+
+    def __init__(self, env: Environment, alb: PublicLoadBalancer, web_acl: WebAcl) -> None:
+        self.env = env
+        cfg = env.observability
+        self.cfg = cfg
+        lb = {"LoadBalancer": alb.arn_suffix}
+        tg = {"LoadBalancer": alb.arn_suffix, "TargetGroup": alb.target_group_arn_suffix}
+        ecs = {
+            "ClusterName": naming.ecs_cluster(env.name),
+            "ServiceName": naming.ecs_service(env.name),
+        }
+        aurora = {"DBClusterIdentifier": naming.aurora_cluster(env.name)}
+        waf = {"WebACL": web_acl.name, "Region": env.region, "Rule": "ALL"}
+        self.redis_nodes = [
+            {"CacheClusterId": f"{naming.redis_replication_group(env.name)}-{i:03d}"}
+            for i in range(1, env.cache.num_cache_clusters + 1)
+        ]
+
+        def m(namespace: str, name: str, dims: dict[str, str], stat: str, **kw: int) -> Metric:
+            return Metric(namespace=namespace, name=name, dimensions=dims, stat=stat, **kw)
+
+        elb, ecs_ns, ci, rds, ec = (
+            "AWS/ApplicationELB",
+            "AWS/ECS",
+            "ECS/ContainerInsights",
+            "AWS/RDS",
+            "AWS/ElastiCache",
+        )
+        self.requests = m(elb, "RequestCount", lb, "Sum")
+        self.elb_5xx = m(elb, "HTTPCode_ELB_5XX_Count", lb, "Sum")
+        self.target_requests = m(elb, "RequestCount", tg, "Sum")
+        self.target_5xx = m(elb, "HTTPCode_Target_5XX_Count", tg, "Sum")
+        self.latency_p99 = m(elb, "TargetResponseTime", tg, "p99")
+        self.latency_p50 = m(elb, "TargetResponseTime", tg, "p50")
+        self.unhealthy = m(elb, "UnHealthyHostCount", tg, "Maximum")
+        self.healthy = m(elb, "HealthyHostCount", tg, "Minimum")
+        self.waf_blocked = m("AWS/WAFV2", "BlockedRequests", waf, "Sum", period_seconds=300)
+        self.waf_allowed = m("AWS/WAFV2", "AllowedRequests", waf, "Sum", period_seconds=300)
+        self.ecs_cpu = m(ecs_ns, "CPUUtilization", ecs, "Average")
+        self.ecs_memory = m(ecs_ns, "MemoryUtilization", ecs, "Average")
+        self.running = m(ci, "RunningTaskCount", ecs, "Minimum")
+        self.desired = m(ci, "DesiredTaskCount", ecs, "Maximum")
+        self.db_cpu = m(rds, "CPUUtilization", aurora, "Average")
+        self.db_connections = m(rds, "DatabaseConnections", aurora, "Maximum")
+        self.db_freeable = m(rds, "FreeableMemory", aurora, "Minimum")
+        self.db_acu = m(rds, "ACUUtilization", aurora, "Average")
+        self.redis_cpu = [m(ec, "EngineCPUUtilization", n, "Average") for n in self.redis_nodes]
+        self.redis_memory = [
+            m(ec, "DatabaseMemoryUsagePercentage", n, "Average") for n in self.redis_nodes
+        ]
+        self.redis_evictions = [
+            m(ec, "Evictions", n, "Sum", period_seconds=300) for n in self.redis_nodes
+        ]
+
+    @property
+    def serverless(self) -> bool:
+        return isinstance(self.env.database.capacity, ServerlessCapacity)
+
+    def alarm_specs(self) -> list[AlarmSpec]:
+        cfg, periods = self.cfg, self.cfg.evaluation_periods
+        max_connections = self.env.database.max_connections
+
+        def nodes(metrics: list[Metric]) -> dict[str, Metric]:
+            return {f"n{i}": metric for i, metric in enumerate(metrics)}
+
+        node_ids = ",".join(f"n{i}" for i in range(len(self.redis_nodes)))
+        specs = [
+            AlarmSpec(
+                key="alb-5xx-rate",
+                tier="edge",
+                description=f"Load balancer 5xx above {cfg.alb_5xx_rate_percent}% of requests",
+                metrics={"e5xx": self.elb_5xx, "req": self.requests},
+                expression="IF(req > 0, 100 * FILL(e5xx, 0) / req, 0)",
+                threshold=float(cfg.alb_5xx_rate_percent),
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="waf-blocked-spike",
+                tier="edge",
+                description=f"WAF blocked more than {cfg.waf_blocked_requests} requests in 5 min",
+                metrics={"blocked": self.waf_blocked},
+                threshold=cfg.waf_blocked_requests,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=1,
+            ),
+            AlarmSpec(
+                key="target-5xx-rate",
+                tier="service",
+                description=f"API 5xx above {cfg.target_5xx_rate_percent}% of requests",
+                metrics={"t5xx": self.target_5xx, "req": self.target_requests},
+                expression="IF(req > 0, 100 * FILL(t5xx, 0) / req, 0)",
+                threshold=float(cfg.target_5xx_rate_percent),
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="target-latency-p99",
+                tier="service",
+                description=f"p99 response time above the {cfg.latency_p99_slo_ms} ms SLO",
+                metrics={"p99": self.latency_p99},
+                threshold=cfg.latency_p99_slo_ms / 1000,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="unhealthy-hosts",
+                tier="service",
+                description="At least one target fails the load balancer health check",
+                metrics={"unhealthy": self.unhealthy},
+                threshold=0,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="ecs-cpu-high",
+                tier="service",
+                description=f"Service CPU above {cfg.ecs_cpu_percent}%",
+                metrics={"cpu": self.ecs_cpu},
+                threshold=cfg.ecs_cpu_percent,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="ecs-memory-high",
+                tier="service",
+                description=f"Service memory above {cfg.ecs_memory_percent}%",
+                metrics={"memory": self.ecs_memory},
+                threshold=cfg.ecs_memory_percent,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="running-tasks-below-desired",
+                tier="service",
+                description="Fewer tasks running than desired for 5 minutes",
+                metrics={"running": self.running, "desired": self.desired},
+                expression="desired - running",
+                threshold=0,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=5,
+                treat_missing_data="breaching",
+            ),
+            AlarmSpec(
+                key="aurora-cpu-high",
+                tier="data",
+                description=f"Aurora CPU above {cfg.db_cpu_percent}%",
+                metrics={"cpu": self.db_cpu},
+                threshold=cfg.db_cpu_percent,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="aurora-connections-high",
+                tier="data",
+                description=(
+                    f"Aurora connections above {cfg.db_connections_percent}% of "
+                    f"max_connections ({max_connections})"
+                ),
+                metrics={"connections": self.db_connections},
+                threshold=max_connections * cfg.db_connections_percent // 100,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="aurora-freeable-memory-low",
+                tier="data",
+                description=f"Aurora freeable memory below {cfg.db_freeable_memory_mib} MiB",
+                metrics={"freeable": self.db_freeable},
+                threshold=cfg.db_freeable_memory_mib * 1024 * 1024,
+                comparison="LessThanThreshold",
+                evaluation_periods=periods,
+            ),
+        ]
+        if self.serverless:
+            specs.append(
+                AlarmSpec(
+                    key="aurora-acu-utilization-high",
+                    tier="data",
+                    description=(
+                        f"Aurora Serverless v2 above {cfg.db_acu_utilization_percent}% of max ACU"
+                    ),
+                    metrics={"acu": self.db_acu},
+                    threshold=cfg.db_acu_utilization_percent,
+                    comparison="GreaterThanThreshold",
+                    evaluation_periods=periods,
+                )
+            )
+        specs += [
+            AlarmSpec(
+                key="redis-cpu-high",
+                tier="data",
+                description=f"Redis engine CPU above {cfg.redis_cpu_percent}% on any node",
+                metrics=nodes(self.redis_cpu),
+                expression=f"MAX([{node_ids}])",
+                threshold=cfg.redis_cpu_percent,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="redis-memory-high",
+                tier="data",
+                description=f"Redis memory above {cfg.redis_memory_percent}% on any node",
+                metrics=nodes(self.redis_memory),
+                expression=f"MAX([{node_ids}])",
+                threshold=cfg.redis_memory_percent,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=periods,
+            ),
+            AlarmSpec(
+                key="redis-evictions",
+                tier="data",
+                description=f"Redis evicted more than {cfg.redis_evictions} keys in 5 min",
+                metrics=nodes(self.redis_evictions),
+                expression=f"SUM([{node_ids}])",
+                threshold=cfg.redis_evictions,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=1,
+            ),
+        ]
+        return specs
+
+    def dashboard_sections(self, alarms: Alarms) -> list[Section]:
+        data_graphs = [
+            Graph(title="Aurora CPU %", metrics=[self.db_cpu]),
+            Graph(title="Aurora connections", metrics=[self.db_connections]),
+            Graph(title="Aurora freeable memory", metrics=[self.db_freeable]),
+        ]
+        if self.serverless:
+            data_graphs.append(Graph(title="Aurora ACU utilization %", metrics=[self.db_acu]))
+        data_graphs += [
+            Graph(title="Redis engine CPU %", metrics=self.redis_cpu),
+            Graph(title="Redis memory %", metrics=self.redis_memory),
+            Graph(title="Redis evictions", metrics=self.redis_evictions),
+        ]
+        return [
+            Section(
+                title="Edge: load balancer and WAF",
+                alarm_arns=alarms.arns("edge"),
+                graphs=[
+                    Graph(
+                        title="Requests and load balancer 5xx",
+                        metrics=[self.requests, self.elb_5xx],
+                    ),
+                    Graph(
+                        title="WAF allowed / blocked", metrics=[self.waf_allowed, self.waf_blocked]
+                    ),
+                ],
+            ),
+            Section(
+                title="Service: ECS Fargate API",
+                alarm_arns=alarms.arns("service"),
+                graphs=[
+                    Graph(title="API 5xx", metrics=[self.target_requests, self.target_5xx]),
+                    Graph(
+                        title="Response time p50 / p99",
+                        metrics=[self.latency_p50, self.latency_p99],
+                    ),
+                    Graph(title="CPU / memory %", metrics=[self.ecs_cpu, self.ecs_memory]),
+                    Graph(title="Tasks running / desired", metrics=[self.running, self.desired]),
+                    Graph(
+                        title="Healthy / unhealthy targets", metrics=[self.healthy, self.unhealthy]
+                    ),
+                ],
+            ),
+            Section(
+                title="Data: Aurora and Redis", alarm_arns=alarms.arns("data"), graphs=data_graphs
+            ),
+        ]
