@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cdktf import App, TerraformStack
 
+from stacks.data import DataStack
 from stacks.delivery import DeliveryStack
 from stacks.environments import (
     ConfigError,
@@ -25,6 +26,8 @@ from stacks.environments import (
 )
 from stacks.environments.model import env_order
 from stacks.network import NetworkStack
+from stacks.release import release_from_options
+from stacks.service import ServiceStack
 
 #: The pseudo-environment name selecting the delivery stack in ``KAKEHASHI_ENV``.
 DELIVERY = "delivery"
@@ -62,15 +65,18 @@ def build(
     else:
         names = sorted(envs, key=env_order)
     selected = [envs[n] for n in names]
+    config = load_delivery() if delivery is None else delivery
+    release = release_from_options(options, config)
     app = App(outdir=outdir) if outdir else App()
     built = Built(app=app)
     for env in selected:
         network = NetworkStack(app, env)
-        for stack in (network,):
+        data = DataStack(app, env, network)
+        service = ServiceStack(app, env, network, data, release)
+        for stack in (network, data, service):
             on_stack(stack.node.id)
             built.stacks[stack.node.id] = stack
     if with_delivery:
-        config = load_delivery() if delivery is None else delivery
         # Every environment (not only the selected ones): the registry and the pipeline
         # serve them all.
         delivery_stack = DeliveryStack(

@@ -116,6 +116,7 @@ def approval_topic() -> str:
     """SNS topic announcing a release waiting for the production approval."""
     return f"{PROJECT}-prod-approval"
 
+
 def api_log_group(env: str) -> str:
     """The API container's (and the migration task's) log group."""
     return log_group(env, "api")

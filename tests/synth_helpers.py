@@ -214,3 +214,18 @@ class _HclParser:
         if re.fullmatch(r"-?\d+\.\d*(e-?\d+)?", raw):
             return float(raw)
         return f"${{{raw}}}"
+
+
+_REMOTE = re.compile(
+    r"\$\{data\.terraform_remote_state\.cross-stack-reference-input-([A-Za-z0-9_-]+)"
+    r"\.outputs\.([A-Za-z0-9_-]+)\}"
+)
+
+
+def remote_output(synthesized: Synthesized, value: str) -> tuple[Stack, Any]:
+    """Follow a cross-stack reference (``${data.terraform_remote_state.<stack>.outputs.X}``)
+    to the producing stack and the value of its output ``X``."""
+    match = _REMOTE.fullmatch(value)
+    assert match, f"not a cross-stack reference: {value!r}"
+    producer = synthesized.stack(match.group(1))
+    return producer, producer.doc["output"][match.group(2)]["value"]

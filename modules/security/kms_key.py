@@ -22,6 +22,9 @@ ENCRYPT_DECRYPT_ACTIONS = (
     "kms:DescribeKey",
 )
 DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+#: What a signer needs from an asymmetric SIGN_VERIFY key: sign, and publish the public key
+#: (verifiers use the public key offline; nobody needs kms:Verify).
+SIGN_ACTIONS = ("kms:Sign", "kms:GetPublicKey")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +142,15 @@ class KmsKey(Construct):
 
     def grant_decrypt(self, role: IamRole, id_: str = "kms-decrypt") -> None:
         self.grant(role, id_, DECRYPT_ACTIONS)
+
+    def grant_sign(self, role: IamRole, id_: str = "kms-sign") -> None:
+        """Only ``kms:Sign`` and ``kms:GetPublicKey``; the private key never leaves KMS."""
+        if self.props.key_usage != "SIGN_VERIFY":
+            raise ValueError(
+                f"KmsKey {self.node.id}: grant_sign needs key_usage SIGN_VERIFY, "
+                f"got {self.props.key_usage!r}"
+            )
+        self.grant(role, id_, SIGN_ACTIONS)
 
 
 def logs_service_use(region: str, account_id: str) -> ServiceUse:

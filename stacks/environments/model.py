@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from modules.data.aurora_capacity import serverless_capacity_problems
 from modules.observability.retention import retention_problem
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
@@ -431,38 +432,17 @@ def _acu_rules(env: Environment) -> Iterator[Problem]:
     if not isinstance(cap, ServerlessCapacity):
         return
     where = "database.capacity"
-    for name, value, low in (("min_acu", cap.min_acu, Decimal(0)), ("max_acu", cap.max_acu, 1)):
-        if value % Decimal("0.5") != 0:
-            yield Problem(env.name, f"{where}.{name}", str(value), "must be a multiple of 0.5")
-        if not low <= value <= 256:
-            yield Problem(env.name, f"{where}.{name}", str(value), f"must be between {low} and 256")
-    if cap.min_acu > cap.max_acu:
+    for field, value, message in serverless_capacity_problems(
+        cap.min_acu, cap.max_acu, cap.seconds_until_auto_pause
+    ):
+        yield Problem(env.name, f"{where}.{field}", value, message)
+    if env.production and cap.min_acu == 0:
         yield Problem(
-            env.name, f"{where}.min_acu", str(cap.min_acu), f"must be <= max_acu ({cap.max_acu})"
+            env.name,
+            f"{where}.min_acu",
+            str(cap.min_acu),
+            "production databases must not auto-pause: min_acu must be >= 0.5",
         )
-    pause = cap.seconds_until_auto_pause
-    if pause is not None:
-        if cap.min_acu != 0:
-            yield Problem(
-                env.name,
-                f"{where}.seconds_until_auto_pause",
-                pause,
-                "auto-pause is only allowed when min_acu is 0",
-            )
-        if not 300 <= pause <= 86400:
-            yield Problem(
-                env.name,
-                f"{where}.seconds_until_auto_pause",
-                pause,
-                "must be between 300 and 86400 seconds",
-            )
-        if env.production:
-            yield Problem(
-                env.name,
-                f"{where}.seconds_until_auto_pause",
-                pause,
-                "production databases must not auto-pause",
-            )
 
 
 def _production_rules(env: Environment) -> Iterator[Problem]:

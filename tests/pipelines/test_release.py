@@ -36,7 +36,7 @@ def test_digest_pins_the_image_when_given() -> None:
 
 def test_version_agrees_everywhere_for_one_synth(synthesized: Synthesized) -> None:
     version = project_version()
-    assert TEST_IMAGE_TAG == version  # the session synth is stamped with the version tag
+    assert version == TEST_IMAGE_TAG  # the session synth is stamped with the version tag
     release = release_from_options(
         SynthOptions(image_tag=TEST_IMAGE_TAG, git_revision=TEST_GIT_REVISION), DELIVERY
     )

@@ -13,7 +13,12 @@ REQUIRED_TAG_KEYS = {"project", "environment", "component", "managed-by", "owner
 
 def test_every_environment_has_its_stacks(synthesized: Synthesized) -> None:
     for env in ("dev", "staging", "prod"):
-        assert f"kakehashi-{env}-network" in synthesized.stack_ids
+        for component in ("network", "data"):
+            assert f"kakehashi-{env}-{component}" in synthesized.stack_ids
+    # Dependencies are built first: the data stack reads the network stack's outputs.
+    ids = list(synthesized.stack_ids)
+    for env in ("dev", "staging", "prod"):
+        assert ids.index(f"kakehashi-{env}-network") < ids.index(f"kakehashi-{env}-data")
 
 
 def test_backend_keys_are_unique_encrypted_and_locked(synthesized: Synthesized) -> None:

@@ -1,0 +1,1 @@
+"""Data-tier constructs: Aurora PostgreSQL and the ElastiCache replication group."""
