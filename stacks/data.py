@@ -128,6 +128,7 @@ class DataStack(KakehashiStack):
                 snapshot_window=cache.snapshot_window,
                 maintenance_window=cache.maintenance_window,
                 final_snapshot_identifier=f"{name}-cache-final" if env.production else None,
+                auth_token_generation=cache.auth_token_generation,
             ),
         )
         self.carrier_secret = Secret(

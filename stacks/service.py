@@ -9,11 +9,9 @@ state lookups.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Protocol
 
 from cdktf import Fn, TerraformOutput, Token
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
@@ -43,6 +41,7 @@ from modules.security.kms_key import KmsKey, KmsKeyProps
 from modules.storage.secure_bucket import LogDelivery, SecureBucket, SecureBucketProps
 from stacks import naming
 from stacks.base import KakehashiStack
+from stacks.data import DataStack
 from stacks.environments import Environment
 from stacks.environments.model import ServerlessCapacity
 from stacks.network import NetworkStack
@@ -56,8 +55,6 @@ MIGRATION_COMMAND = ("alembic", "upgrade", "head")
 #: Shorter than the task's stop timeout (120 s) and the app's graceful shutdown (30 s) is
 #: enough: in-flight requests finish while the target drains.
 DEREGISTRATION_DELAY_SECONDS = 20
-#: KMS operations the API performs with the JWT signing key.
-JWT_KEY_ACTIONS = ("kms:Sign", "kms:GetPublicKey", "kms:DescribeKey")
 #: Alarms whose firing during a deployment rolls the service back.
 ROLLBACK_ALARMS = ("alb-5xx-rate", "target-5xx-rate", "target-latency-p99")
 HEALTH_CHECK_COMMAND = (
@@ -66,54 +63,6 @@ HEALTH_CHECK_COMMAND = (
     "-c",
     "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=3)",
 )
-
-
-# What the service needs from the data stack (stacks/data.py implements it).
-class _Database(Protocol):
-    @property
-    def endpoint(self) -> str: ...
-    @property
-    def port(self) -> float: ...
-    @property
-    def master_secret_arn(self) -> str: ...
-    @property
-    def master_username(self) -> str: ...
-    @property
-    def database_name(self) -> str: ...
-    @property
-    def security_group_id(self) -> str: ...
-    def grant_read_master_secret(self, role: IamRole) -> None: ...
-
-
-class _Cache(Protocol):
-    @property
-    def primary_endpoint(self) -> str: ...
-    @property
-    def port(self) -> float: ...
-    @property
-    def auth_secret_arn(self) -> str: ...
-    @property
-    def security_group_id(self) -> str: ...
-    def grant_read_auth_secret(self, role: IamRole) -> None: ...
-
-
-class _Secret(Protocol):
-    @property
-    def arn(self) -> str: ...
-    def grant_read(self, role: IamRole) -> None: ...
-
-
-class DataTier(Protocol):
-    """The DataStack interface the service is coded against."""
-
-    @property
-    def jwt_signing_key(self) -> KmsKey: ...
-    @property
-    def database(self) -> _Database: ...
-    @property
-    def cache(self) -> _Cache: ...
-    @property
-    def carrier_secret(self) -> _Secret: ...
 
 
 def _text(value: str | float | int) -> str:
@@ -135,7 +84,7 @@ class ServiceStack(KakehashiStack):
         scope: Construct,
         env: Environment,
         network: NetworkStack,
-        data: DataTier,
+        data: DataStack,
         release: Release,
     ) -> None:
         super().__init__(scope, env=env, component="service")
@@ -266,42 +215,48 @@ class ServiceStack(KakehashiStack):
             to_port=CONTAINER_PORT,
             referenced_security_group_id=self.alb.security_group.id,
         )
-        egress: list[tuple[str, str, str | float, dict[str, str]]] = [
+        # (id, description, port, peer security group, peer CIDR)
+        egress: list[tuple[str, str, int, str | None, str | None]] = [
             (
                 "service-to-database",
                 "PostgreSQL (Aurora)",
                 data.database.port,
-                {"referenced_security_group_id": data.database.security_group_id},
+                data.database.security_group_id,
+                None,
             ),
             (
                 "service-to-cache",
                 "Redis/Valkey (TLS)",
                 data.cache.port,
-                {"referenced_security_group_id": data.cache.security_group_id},
+                data.cache.security_group_id,
+                None,
             ),
             (
                 "service-to-endpoints",
                 "AWS APIs through the VPC interface endpoints",
                 443,
-                {"referenced_security_group_id": network.endpoints.security_group.id},
+                network.endpoints.security_group.id,
+                None,
             ),
             (
                 "service-to-https",
                 "HTTPS to the carrier API and S3 (gateway endpoint)",
                 443,
-                {"cidr_ipv4": "0.0.0.0/0"},
+                None,
+                "0.0.0.0/0",
             ),
         ]
-        for rule_id, description, port, peer in egress:
+        for rule_id, description, port, peer_sg, peer_cidr in egress:
             VpcSecurityGroupEgressRule(
                 self,
                 rule_id,
                 security_group_id=service_sg.id,
                 description=description,
                 ip_protocol="tcp",
-                from_port=Token.as_number(port),
-                to_port=Token.as_number(port),
-                **peer,
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=peer_sg,
+                cidr_ipv4=peer_cidr,
             )
 
         # ---- compute ----------------------------------------------------------------------
@@ -332,8 +287,8 @@ class ServiceStack(KakehashiStack):
         for role in (self.roles.execution_role, self.roles.task_role):
             data.database.grant_read_master_secret(role)
             data.cache.grant_read_auth_secret(role)
-            data.carrier_secret.grant_read(role)
-        data.jwt_signing_key.grant(self.roles.task_role, "jwt-signing", JWT_KEY_ACTIONS)
+            data.carrier_secret.grant_read(role, "read-carrier-secret")
+        data.jwt_signing_key.grant_sign(self.roles.task_role, "jwt-signing")
 
         self.cluster = FargateCluster(
             self, "cluster", FargateClusterProps(name=naming.ecs_cluster(env.name))
@@ -467,7 +422,9 @@ class ServiceStack(KakehashiStack):
         TerraformOutput(self, "web_acl_arn", value=self.web_acl.arn)
 
     @staticmethod
-    def container_environment(env: Environment, data: DataTier, release: Release) -> dict[str, str]:
+    def container_environment(
+        env: Environment, data: DataStack, release: Release
+    ) -> dict[str, str]:
         """Every non-secret setting of the container contract (secrets go in ``secrets``)."""
         return {
             "APP_ENV": env.name,
@@ -523,8 +480,16 @@ class _Metrics:
             for i in range(1, env.cache.num_cache_clusters + 1)
         ]
 
-        def m(namespace: str, name: str, dims: dict[str, str], stat: str, **kw: int) -> Metric:
-            return Metric(namespace=namespace, name=name, dimensions=dims, stat=stat, **kw)
+        def m(
+            namespace: str, name: str, dims: dict[str, str], stat: str, period_seconds: int = 60
+        ) -> Metric:
+            return Metric(
+                namespace=namespace,
+                name=name,
+                dimensions=dims,
+                stat=stat,
+                period_seconds=period_seconds,
+            )
 
         elb, ecs_ns, ci, rds, ec = (
             "AWS/ApplicationELB",

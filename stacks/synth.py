@@ -1,8 +1,10 @@
-"""``make synth``: validate config, synthesize every stack, print a summary table.
+"""``make synth``: validate config, synthesize every stack, run the policy gate, summarize.
 
-Config errors exit with status 2 and the list of problems (no traceback). The AWS provider
-bindings are imported only after the configuration is known to be valid: they take tens of
-seconds to load and are loaded once for all environments.
+Config errors exit with status 2 and the list of problems (no traceback). After synthesis
+the policy gate (:func:`policy_gate`, ``policies/scan.py`` in the checkov virtualenv) scans
+every stack; a failed check makes ``make synth`` fail (status 1) after printing the table.
+The AWS provider bindings are imported only after the configuration is known to be valid:
+they take tens of seconds to load and are loaded once for all environments.
 """
 
 from __future__ import annotations
@@ -20,6 +22,29 @@ from stacks.environments import ConfigError, SynthOptions, load_environments
 from stacks.environments.model import env_order
 
 DEFAULT_OUTDIR = Path("cdktf.out")
+DEFAULT_REPORTS = Path("reports/policy")
+POLICY_COLUMNS = ("passed", "failed", "suppressed")
+
+
+@dataclass(frozen=True)
+class PolicyCounts:
+    """The policy gate's outcome: exit status and per-stack result counts."""
+
+    status: int
+    per_stack: dict[str, dict[str, int]]
+
+    def row(self, stack: str) -> tuple[int, int, int]:
+        counts = self.per_stack.get(stack, {})
+        return counts.get("PASSED", 0), counts.get("FAILED", 0), counts.get("SUPPRESSED", 0)
+
+
+def policy_gate(outdir: Path, reports: Path = DEFAULT_REPORTS) -> PolicyCounts:
+    """Scan ``outdir`` with checkov and our checks (policies/scan.py, run in .venv-checkov);
+    write the review report to ``reports``. Status 0 means every check passed."""
+    from policies.scan import run_gate
+
+    outcome = run_gate(outdir, reports)
+    return PolicyCounts(status=outcome.status, per_stack=outcome.counts)
 
 
 @dataclass(frozen=True)
@@ -128,14 +153,30 @@ def main(
         return 0
     assert target is not None
     stacks = synthesized_stacks(target, list(built.stacks))
-    rows = [(s.environment, s.stack, s.resources, s.data_sources, s.outputs) for s in stacks]
+    say(f"  policy gate: checkov + policies/ on {len(stacks)} stacks ...")
+    policy = policy_gate(target)
+    rows = [
+        (s.environment, s.stack, s.resources, s.data_sources, s.outputs, *policy.row(s.stack))
+        for s in stacks
+    ]
     say("")
-    say(render_table(("environment", "stack", "resources", "data", "outputs"), rows))
+    say(
+        render_table(
+            ("environment", "stack", "resources", "data", "outputs", *POLICY_COLUMNS), rows
+        )
+    )
     say("")
     say(
         f"{len(stacks)} stacks, {sum(s.resources for s in stacks)} resources in "
         f"{target}/stacks ({time.monotonic() - started:.0f} s)"
     )
+    if policy.status != 0:
+        print(
+            f"error: the policy gate failed (status {policy.status}): see the failures above "
+            f"and {DEFAULT_REPORTS}/report.md",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -145,6 +145,14 @@ class CacheConfig(_Strict):
         str, Field(pattern=rf"^{_WINDOW_DAY}:{_HHMM}-{_WINDOW_DAY}:{_HHMM}$")
     ] = "sun:19:30-sun:20:30"
     log_retention_days: int = 30
+    auth_token_generation: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Bump to rotate the AUTH token (the previous one stays valid until "
+            "the next change). Default: 1.",
+        ),
+    ] = 1
 
 
 #: Fargate's valid (cpu units -> memory MiB choices) table.
@@ -582,6 +590,23 @@ def _cidr_list_rules(env: Environment) -> Iterator[Problem]:
             yield Problem(env.name, "edge.admin_paths", path, "must be a URL path like '/docs'")
 
 
+def _edge_rules(env: Environment) -> Iterator[Problem]:
+    # The load balancer is IPv4-only and the WAF IP set is an IPv4 set.
+    for field in ("allowed_cidrs", "admin_allowed_cidrs"):
+        for cidr in getattr(env.edge, field):
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                continue  # reported by _cidr_list_rules
+            if network.version != 4:
+                yield Problem(
+                    env.name,
+                    f"edge.{field}",
+                    cidr,
+                    "must be IPv4 (the ALB and WAF IP set are IPv4)",
+                )
+
+
 def _domain_in_zone(env: Environment) -> Iterator[Problem]:
     zone = env.edge.hosted_zone_name
     if env.domain_name != zone and not env.domain_name.endswith("." + zone):
@@ -600,6 +625,7 @@ RULES: tuple[Rule, ...] = (
     _connection_budget,
     _retention_rules,
     _cidr_list_rules,
+    _edge_rules,
     _domain_in_zone,
 )
 

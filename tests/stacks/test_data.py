@@ -317,7 +317,7 @@ def test_takes_the_cache_auth_token_from_the_generated_secret(
     assert version["secret_string_wo"] == (
         f"${{data.aws_secretsmanager_random_password.{random_name}.random_password}}"
     )
-    assert version["secret_string_wo_version"] == 1
+    assert version["secret_string_wo_version"] == ENVS[env].cache.auth_token_generation
     assert "secret_string" not in version
     assert random["password_length"] == 64
     assert random["exclude_punctuation"] is True
