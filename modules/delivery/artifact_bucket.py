@@ -137,7 +137,7 @@ class ArtifactBucket(Construct):
                         effect="Deny",
                         actions=["s3:*"],
                         resources=[bucket_arn, f"{bucket_arn}/*"],
-                        principals={"*": ["*"]},
+                        principals={"AWS": ["*"]},
                         conditions=[
                             Condition(test="Bool", variable="aws:SecureTransport", values=["false"])
                         ],
@@ -147,7 +147,7 @@ class ArtifactBucket(Construct):
                         effect="Deny",
                         actions=["s3:PutObject"],
                         resources=[f"{bucket_arn}/*"],
-                        principals={"*": ["*"]},
+                        principals={"AWS": ["*"]},
                         conditions=[
                             Condition(
                                 test="StringNotEqualsIfExists",

@@ -360,8 +360,12 @@ class DeliveryConfig(_Strict):
         Field(ge=1, le=90, description="Untagged images (build leftovers) expire. Default: 7."),
     ] = 7
     log_retention_days: Annotated[
-        int, Field(description="CodeBuild log retention (CloudWatch values). Default: 90.")
-    ] = 90
+        int,
+        Field(
+            description="CodeBuild log retention (CloudWatch values). Default: 365: the build "
+            "and deploy logs are the audit trail of what reached production."
+        ),
+    ] = 365
     artifact_expiry_days: Annotated[
         int,
         Field(ge=7, le=365, description="Pipeline artifacts expire after. Default: 30."),

@@ -176,6 +176,7 @@ def test_artifact_store_is_the_encrypted_private_tls_only_bucket(stack: Stack) -
     _, policy = stack.one("aws_s3_bucket_policy")
     tls = statements(stack, policy["policy"])["DenyInsecureTransport"]
     assert tls["effect"] == "Deny"
+    assert tls["principals"] == [{"type": "AWS", "identifiers": ["*"]}]
     assert tls["condition"] == [
         {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
     ]
