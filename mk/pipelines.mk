@@ -1,7 +1,8 @@
 # Delivery targets: the same commands in GitHub Actions, CodeBuild and on a laptop.
-#   make image [IMAGE_REPOSITORY=...]       build the API image, tagged <version>-<commit>
-#   make image-push IMAGE_REPOSITORY=...    push it; write reports/release.env (digest)
-#   make migrate ENV=dev IMAGE=<ref>        alembic upgrade head as a one-off ECS task
+#   make release-image [IMAGE_REPOSITORY=]  build the API image, tagged <version>-<commit>
+#   make release-push IMAGE_REPOSITORY=...  push it; write reports/release.env (digest)
+#   make release-migrate ENV=dev IMAGE=<ref> alembic upgrade head as a one-off ECS task
+# (Named release-* because mk/app.mk owns the local `image` and `migrate` targets.)
 #   make deploy ENV=dev                     cdktf deploy of the environment's stacks
 #   make verify ENV=dev                     post-deploy verification (promotion gate)
 #   make drift ENV=dev                      cdktf diff; fails on drift
@@ -18,18 +19,18 @@ IMAGE_TAG ?= $(shell $(PY) -m pipelines.release image-tag)
 IMAGE ?=
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 
-.PHONY: image image-push migrate deploy verify drift workflow-lint hadolint tools
+.PHONY: release-image release-push release-migrate deploy verify drift workflow-lint hadolint tools
 tools: ## install the pinned Terraform CLI (cdktf deploy/diff need it)
 	scripts/install-terraform.sh $(TERRAFORM_VERSION)
 
-image: $(VENV)/.installed ## build the API image (tag <version>-<commit>)
+release-image: $(VENV)/.installed ## build the API image (tag <version>-<commit>)
 	docker build --file app/Dockerfile --pull \
-	  --build-arg APP_VERSION=$(RELEASE_VERSION) --build-arg GIT_REVISION=$(GIT_REVISION) \
+	  --build-arg GIT_REVISION=$(GIT_REVISION) \
 	  --label org.opencontainers.image.version=$(RELEASE_VERSION) \
 	  --label org.opencontainers.image.revision=$(GIT_REVISION) \
 	  --tag $(IMAGE_REPOSITORY):$(IMAGE_TAG) .
 
-image-push: $(VENV)/.installed ## push the image; reports/release.env gets its digest
+release-push: $(VENV)/.installed ## push the image; reports/release.env gets its digest
 	docker push $(IMAGE_REPOSITORY):$(IMAGE_TAG)
 	@mkdir -p reports
 	@digest=$$(docker inspect --format '{{index .RepoDigests 0}}' $(IMAGE_REPOSITORY):$(IMAGE_TAG)); \
@@ -37,7 +38,7 @@ image-push: $(VENV)/.installed ## push the image; reports/release.env gets its d
 	    "$(RELEASE_VERSION)" "$(IMAGE_TAG)" "$${digest##*@}" > reports/release.env; \
 	  cat reports/release.env
 
-migrate: $(VENV)/.installed ## migrations as an ECS task (PHASE=pre with IMAGE=<ref>, or post)
+release-migrate: $(VENV)/.installed ## migrations as an ECS task (PHASE=pre with IMAGE=<ref>, or post)
 	$(PY) -m pipelines.migrate --env $(ENV) --phase $(or $(PHASE),pre) $(if $(IMAGE),--image $(IMAGE))
 
 deploy: $(VENV)/.installed ## cdktf deploy of ENV's stacks (KAKEHASHI_IMAGE_DIGEST pins the image)
