@@ -1,0 +1,1 @@
+"""Data access as plain keyword-only functions, one module per aggregate."""
