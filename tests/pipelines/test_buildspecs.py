@@ -37,7 +37,13 @@ def test_build_runs_the_quality_gate_before_building_the_image() -> None:
     cmds = commands(load("build.yml"))
     order = [
         next(i for i, c in enumerate(cmds) if c.startswith(target))
-        for target in ("make lint", "make test", "make synth", "make release-image ", "make release-push")
+        for target in (
+            "make lint",
+            "make test",
+            "make synth",
+            "make release-image ",
+            "make release-push",
+        )
     ]
     assert order == sorted(order)
 
