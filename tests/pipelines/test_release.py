@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import tomllib
 
+import pytest
+
 from pipelines.release import image_tag_for
 from stacks.environments import SynthOptions, load_delivery
 from stacks.release import PYPROJECT, project_version, release_from_options
@@ -66,3 +68,15 @@ def test_release_is_never_a_provider_default_tag(synthesized: Synthesized) -> No
         tags = provider["default_tags"][0]["tags"]
         assert "release" not in tags, stack_id
         assert json.dumps(tags).count(TEST_GIT_REVISION) == 0, stack_id
+
+
+def test_app_reports_the_release_version_and_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GET /version answers settings.app_version / git_revision: the task definition sets
+    # GIT_REVISION, and the image carries pyproject.toml.
+    from app.core.config import Settings
+
+    monkeypatch.setenv("GIT_REVISION", TEST_GIT_REVISION)
+    monkeypatch.delenv("APP_VERSION", raising=False)
+    settings = Settings()
+    assert settings.app_version == project_version()
+    assert settings.git_revision == TEST_GIT_REVISION
