@@ -350,6 +350,8 @@ class AuroraPostgres(Construct):
                 auto_minor_version_upgrade=True,
                 copy_tags_to_snapshot=True,
                 ca_cert_identifier=props.ca_cert_identifier,
+                # Same window as the cluster: instance patching never lands at a random time.
+                preferred_maintenance_window=props.preferred_maintenance_window,
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=props.kms_key.arn,
                 performance_insights_retention_period=props.performance_insights_retention_days,

@@ -47,7 +47,9 @@ class GeneratedSecretValue(Construct):
     Consumers that can only take the value as an argument (ElastiCache ``auth_token`` has no
     write-only variant) read it back with ``data.aws_secretsmanager_secret_version``
     (AWSCURRENT, after the version exists): the value is resolved by Terraform during
-    plan/apply, lives in the (encrypted) state of the consumer only, never in code or JSON.
+    plan/apply and never in code or JSON. It does reach the stack's state, which is
+    encrypted in S3 and readable by deployers only: as the consumer's argument (ElastiCache
+    keeps ``auth_token`` there, sensitive) and as the data sources' last results.
 
     Guarantees: the value is never a literal; it is exactly ``length`` characters of
     ``[A-Za-z0-9]`` (each class included) when ``alphanumeric_only``; a new value is written

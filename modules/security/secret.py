@@ -72,12 +72,17 @@ class Secret(Construct):
     def arn(self) -> str:
         return self.secret.arn
 
-    def grant_read(self, role: IamRole, id_: str = "read-secret") -> None:
+    def grant_read(self, role: IamRole, id_: str | None = None) -> None:
         """Let ``role`` read this secret's value: an inline policy on the role allowing
         :data:`READ_ACTIONS` on this secret only, and ``kms:Decrypt`` on its key only when
-        Secrets Manager makes the request."""
+        Secrets Manager makes the request. ``id_`` names the policy; Default:
+        ``read-<this construct's id>``, so one role can read several secrets."""
         grant_read_secret(
-            role, id_, secret_arn=self.arn, kms_key=self.props.kms_key, region=self.props.region
+            role,
+            id_ or f"read-{self.node.id}",
+            secret_arn=self.arn,
+            kms_key=self.props.kms_key,
+            region=self.props.region,
         )
 
 

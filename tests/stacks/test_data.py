@@ -194,6 +194,9 @@ def test_keeps_instances_private_patched_and_attached_to_the_cluster(
             "aws_db_subnet_group", subnet_group_name, "name"
         )
         assert instance["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
+        assert instance["preferred_maintenance_window"] == (
+            ENVS[env].database.preferred_maintenance_window
+        )
         assert instance["identifier"].startswith(f"kakehashi-{env}-")
 
 
@@ -493,3 +496,23 @@ def test_no_plaintext_secret_in_any_synthesized_file(synthesized: Synthesized) -
             assert _REFERENCE.match(value), f"{path}: {where} holds a literal: {value!r}"
     # Each data stack has the cache auth_token and the write-only secret_string_wo.
     assert checked >= 2 * len(ENVIRONMENTS)
+
+
+@pytest.mark.parametrize(
+    ("doc", "flagged"),
+    [
+        ({"resource": {"aws_rds_cluster": {"c": {"master_password": "hunter2hunter2"}}}}, True),
+        ({"resource": {"x": {"y": {"secret_string": "${var.s}-suffix"}}}}, True),
+        ({"resource": {"x": {"y": {"auth_token": "${data.x.y.secret_string}"}}}}, False),
+        ({"resource": {"x": {"y": {"manage_master_user_password": True}}}}, False),
+        ({"resource": {"x": {"y": {"auth_token_update_strategy": "ROTATE"}}}}, False),
+    ],
+)
+def test_secret_scan_flags_literals_and_passes_references(doc: JSON, flagged: bool) -> None:
+    literals = [
+        (where, value)
+        for where, value in _secret_literals(doc)
+        if not (isinstance(value, str) and _REFERENCE.match(value))
+        and not isinstance(value, (dict, list))
+    ]
+    assert bool(literals) is flagged, literals

@@ -50,7 +50,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Stack:
         SecretProps(name="t/carrier-api", description="c", kms_key=key, region=REGION),
     )
     role = IamRole(stack, "task-role", name="task", assume_role_policy="{}")
-    secret.grant_read(role, "read-carrier")
+    secret.grant_read(role)  # default policy id: read-<construct id>
     signing.grant_sign(role)
     app.synth()
     return Stack("test", json.loads((Path(app.outdir) / "stacks/test/cdk.tf.json").read_text()))
