@@ -23,7 +23,8 @@ fi
 echo "bootstrap: syncing $venv with $lock (first run compiles the AWS bindings: ~1 min)"
 # Byte-compile at install time: the AWS provider bindings are 230 MB of Python and this
 # machine may set PYTHONDONTWRITEBYTECODE, which would recompile them on every import.
-"$venv/bin/uv" pip sync --quiet --compile-bytecode --python "$venv/bin/python" "$lock"
+UV_COMPILE_BYTECODE_TIMEOUT=${UV_COMPILE_BYTECODE_TIMEOUT:-1800} \
+  "$venv/bin/uv" pip sync --quiet --compile-bytecode --python "$venv/bin/python" "$lock"
 # uv leaves its lock file world-writable (0666); nothing in the virtualenv may be writable
 # by another user (tests/infra asserts the service user can write nothing outside /tmp).
 chmod go-w "$venv/.lock" 2>/dev/null || true

@@ -30,12 +30,13 @@ TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 class PublicLoadBalancerProps:
     """Props of :class:`PublicLoadBalancer`.
 
-    ``name``: load balancer, target group and security group name (<= 32 characters).
+    ``name``: load balancer name (<= 32 characters); the security group is ``<name>-alb``.
     ``vpc_id`` / ``subnet_ids``: the public subnets, one per AZ (at least two).
     ``certificate_arn``: the HTTPS listener's certificate.
     ``target_security_group_id``: the targets' security group; the ALB's only egress.
     ``access_logs_bucket``: an SSE-S3 bucket admitting the regional ELB log delivery under
     ``access_logs_prefix``.
+    ``target_group_name``: <= 32 characters. Default: ``name``.
     ``allowed_cidrs``: IPv4 sources admitted on 80 and 443. Default: the whole internet.
     ``target_port``: Default: 8000 (the API container's port).
     ``health_check_path``: the targets' liveness path. Default: ``/healthz``.
@@ -55,6 +56,7 @@ class PublicLoadBalancerProps:
     certificate_arn: str
     target_security_group_id: str
     access_logs_bucket: SecureBucket
+    target_group_name: str | None = None
     allowed_cidrs: Sequence[str] = ("0.0.0.0/0",)
     target_port: int = 8000
     health_check_path: str = "/healthz"
@@ -80,6 +82,8 @@ class PublicLoadBalancer(Construct):
         problems = []
         if len(props.name) > 32:
             problems.append(f"name={props.name!r}: at most 32 characters (ELB limit)")
+        if props.target_group_name is not None and len(props.target_group_name) > 32:
+            problems.append(f"target_group_name={props.target_group_name!r}: at most 32 characters")
         if len(props.subnet_ids) < 2:
             problems.append("subnet_ids: an ALB needs subnets in at least two AZs")
         for cidr in props.allowed_cidrs:
@@ -158,7 +162,7 @@ class PublicLoadBalancer(Construct):
         self.target_group = LbTargetGroup(
             self,
             "targets",
-            name=props.name,
+            name=props.target_group_name or props.name,
             target_type="ip",
             protocol="HTTP",
             protocol_version="HTTP1",

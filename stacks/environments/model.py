@@ -594,7 +594,19 @@ def _cidr_list_rules(env: Environment) -> Iterator[Problem]:
             yield Problem(env.name, "edge.admin_paths", path, "must be a URL path like '/docs'")
 
 
+#: The API's HTTP keep-alive (uvicorn --timeout-keep-alive): the ALB must close idle
+#: connections first, or it may reuse one the app has just closed (a 502).
+APP_KEEPALIVE_SECONDS = 75
+
+
 def _edge_rules(env: Environment) -> Iterator[Problem]:
+    if env.edge.idle_timeout_seconds >= APP_KEEPALIVE_SECONDS:
+        yield Problem(
+            env.name,
+            "edge.idle_timeout_seconds",
+            env.edge.idle_timeout_seconds,
+            f"must be below the API's keep-alive ({APP_KEEPALIVE_SECONDS} s)",
+        )
     # The load balancer is IPv4-only and the WAF IP set is an IPv4 set.
     for field in ("allowed_cidrs", "admin_allowed_cidrs"):
         for cidr in getattr(env.edge, field):

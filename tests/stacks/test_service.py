@@ -154,6 +154,7 @@ def test_alb_is_public_hardened_and_logs_access(env: Env) -> None:
 
 def test_alb_security_group_admits_web_ports_and_reaches_only_the_tasks(env: Env) -> None:
     sg_name, sg = env.stack.one("aws_security_group", "alb")
+    assert sg["name"] == naming.security_group(env.name, "alb")
     alb_sg = ref("aws_security_group", sg_name)
     _, alb = env.stack.one("aws_lb")
     assert alb["security_groups"] == [alb_sg]
@@ -180,6 +181,7 @@ def test_alb_security_group_admits_web_ports_and_reaches_only_the_tasks(env: Env
 
 def test_target_group_is_ip_on_8000_checking_healthz(env: Env) -> None:
     _, tg = env.stack.one("aws_lb_target_group")
+    assert tg["name"] == naming.target_group(env.name)
     assert tg["target_type"] == "ip"
     assert tg["port"] == 8000
     assert tg["protocol"] == "HTTP"
@@ -907,3 +909,11 @@ def test_dashboard_groups_metrics_and_alarms_by_tier(env: Env) -> None:
             for y in range(w["y"], w["y"] + w["height"]):
                 assert (x, y) not in cells, w
                 cells.add((x, y))
+
+
+def test_every_environment_has_a_service_stack_built_after_data(synthesized: Synthesized) -> None:
+    for name in ENVIRONMENTS:
+        ids = list(synthesized.stack_ids)
+        service = ids.index(f"kakehashi-{name}-service")
+        assert ids.index(f"kakehashi-{name}-data") < service
+        assert ids.index(f"kakehashi-{name}-network") < service

@@ -79,6 +79,12 @@ def test_defaults_of_the_service_blocks() -> None:
             "dev: edge.allowed_cidrs = '10.0.0.1/8': not a CIDR block",
         ),
         (
+            "staging",
+            ("edge", "idle_timeout_seconds"),
+            120,
+            "staging: edge.idle_timeout_seconds = 120: must be below the API's keep-alive (75 s)",
+        ),
+        (
             "dev",
             ("service", "carrier_base_url"),
             "http://carrier.example.com",
