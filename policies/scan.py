@@ -751,11 +751,14 @@ def write_reports(result: ScanResult, reports: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ main
-def stack_targets(outdir: Path) -> list[Target]:
-    """Every ``<outdir>/stacks/*/cdk.tf.json``, in the manifest's order when there is one."""
+def stack_targets(outdir: Path, order: Sequence[str] = ()) -> list[Target]:
+    """Every ``<outdir>/stacks/*/cdk.tf.json``: those named in ``order`` first (``make synth``
+    passes its build order: environment, then network/data/service), then the rest."""
     files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
     if not files:
         raise ScanError(f"no synthesized stacks under {outdir}/stacks: run `make synth` first")
+    rank = {name: i for i, name in enumerate(order)}
+    files.sort(key=lambda f: (rank.get(f.parent.name, len(rank)), f.parent.name))
     return [Target(path=f, stack=f.parent.name) for f in files]
 
 
@@ -820,12 +823,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
     parser.add_argument("--reports", type=Path, default=Path("reports/policy"))
     parser.add_argument("--files", type=Path, nargs="*", help="scan these files (fixtures)")
+    parser.add_argument("--order", default="", help="comma-separated stack ids, report order")
     parser.add_argument("--suppressions", type=Path, default=SUPPRESSIONS)
     parser.add_argument("--no-suppressions", action="store_true")
     parser.add_argument("--no-scanners", action="store_true", help="skip bandit/hadolint/zizmor")
     args = parser.parse_args(argv)
     try:
-        targets = fixture_targets(args.files) if args.files else stack_targets(args.outdir)
+        order = [s for s in args.order.split(",") if s]
+        targets = fixture_targets(args.files) if args.files else stack_targets(args.outdir, order)
         result = scan(
             targets,
             suppressions=None if args.no_suppressions else args.suppressions,
@@ -848,7 +853,9 @@ class GateOutcome:
     counts: dict[str, dict[str, int]]
 
 
-def run_gate(outdir: Path, reports: Path = Path("reports/policy")) -> GateOutcome:
+def run_gate(
+    outdir: Path, reports: Path = Path("reports/policy"), order: Sequence[str] = ()
+) -> GateOutcome:
     """Run this module with the checkov virtualenv (from any interpreter) on ``outdir``.
 
     Its output goes straight to the terminal; the per-stack counts come from
@@ -861,7 +868,13 @@ def run_gate(outdir: Path, reports: Path = Path("reports/policy")) -> GateOutcom
     summary = reports / "summary.json"
     summary.unlink(missing_ok=True)
     proc = subprocess.run(  # noqa: S603 - fixed argv
-        [str(python), "-m", "policies.scan", "--outdir", str(outdir), "--reports", str(reports)],
+        [
+            str(python),
+            "-m",
+            "policies.scan",
+            *("--outdir", str(outdir), "--reports", str(reports)),
+            *("--order", ",".join(order)),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=False,

@@ -38,12 +38,15 @@ class PolicyCounts:
         return counts.get("PASSED", 0), counts.get("FAILED", 0), counts.get("SUPPRESSED", 0)
 
 
-def policy_gate(outdir: Path, reports: Path = DEFAULT_REPORTS) -> PolicyCounts:
+def policy_gate(
+    outdir: Path, order: Sequence[str] = (), reports: Path = DEFAULT_REPORTS
+) -> PolicyCounts:
     """Scan ``outdir`` with checkov and our checks (policies/scan.py, run in .venv-checkov);
-    write the review report to ``reports``. Status 0 means every check passed."""
+    write the review report to ``reports`` (stacks in ``order``). Status 0 means every check
+    passed."""
     from policies.scan import run_gate
 
-    outcome = run_gate(outdir, reports)
+    outcome = run_gate(outdir, reports, order)
     return PolicyCounts(status=outcome.status, per_stack=outcome.counts)
 
 
@@ -154,7 +157,7 @@ def main(
     assert target is not None
     stacks = synthesized_stacks(target, list(built.stacks))
     say(f"  policy gate: checkov + policies/ on {len(stacks)} stacks ...")
-    policy = policy_gate(target)
+    policy = policy_gate(target, [s.stack for s in stacks])
     rows = [
         (s.environment, s.stack, s.resources, s.data_sources, s.outputs, *policy.row(s.stack))
         for s in stacks

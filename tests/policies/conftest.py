@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.synth_helpers import Synthesized
 
@@ -37,27 +38,90 @@ class ScanRun:
         return dict(json.loads((self.reports / "summary.json").read_text()))
 
 
+class ScanJob:
+    """``policies.scan`` running in the background with the checkov venv (checkov takes tens
+    of seconds; independent scans overlap). Never skipped: a gate that cannot run fails."""
+
+    def __init__(self, *args: str, reports: Path) -> None:
+        assert CHECKOV_PYTHON.exists(), "no .venv-checkov: run `make policy-venv` (make test does)"
+        self.reports = reports
+        self.proc = subprocess.Popen(
+            [str(CHECKOV_PYTHON), "-m", "policies.scan", "--reports", str(reports), *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def result(self) -> ScanRun:
+        output, _ = self.proc.communicate(timeout=600)
+        return ScanRun(self.proc.returncode, output, self.reports)
+
+
 def run_scan(*args: str, reports: Path) -> ScanRun:
-    """``policies.scan`` with the checkov venv; never skipped: a gate that cannot run fails."""
-    assert CHECKOV_PYTHON.exists(), "no .venv-checkov: run `make policy-venv` (make test does)"
-    proc = subprocess.run(
-        [str(CHECKOV_PYTHON), "-m", "policies.scan", "--reports", str(reports), *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    return ScanRun(proc.returncode, proc.stdout + proc.stderr, reports)
+    return ScanJob(*args, reports=reports).result()
+
+
+STALE_COMPONENT = "ckv-kkh-010-fail"
+STALE_ENTRIES = [
+    {
+        "check": "CKV_KKH_010",
+        "component": STALE_COMPONENT,
+        "resource": "aws_cloudwatch_log_group.unencrypted",
+        "justification": "fixture: this entry matches a real failure and suppresses it",
+        "by": "tests",
+        "date": "2026-12-03",
+    },
+    {
+        "check": "CKV_KKH_010",
+        "component": STALE_COMPONENT,
+        "resource": "aws_cloudwatch_log_group.gone",
+        "justification": "fixture: this resource does not exist any more so it is stale",
+        "by": "tests",
+        "date": "2026-12-03",
+    },
+]
 
 
 @pytest.fixture(scope="session")
-def fixture_scan(tmp_path_factory: pytest.TempPathFactory) -> ScanRun:
-    """Every check fixture, scanned once (no suppressions, no other scanners)."""
+def background_scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScanJob]:
+    """The scans that need no synthesis, started together as soon as one is needed:
+    every check fixture (no suppressions, no other scanners), and one fixture with a
+    suppression file holding a stale entry."""
     files = sorted(str(p) for p in FIXTURES.glob("CKV_*/*.cdk.tf.json"))
-    reports = tmp_path_factory.mktemp("fixture-reports")
-    return run_scan("--no-suppressions", "--no-scanners", "--files", *files, reports=reports)
+    stale_dir = tmp_path_factory.mktemp("stale")
+    suppressions = stale_dir / "suppressions.yaml"
+    suppressions.write_text(yaml.safe_dump({"suppressions": STALE_ENTRIES}))
+    return {
+        "fixtures": ScanJob(
+            "--no-suppressions",
+            "--no-scanners",
+            "--files",
+            *files,
+            reports=tmp_path_factory.mktemp("fixture-reports"),
+        ),
+        "stale": ScanJob(
+            "--no-scanners",
+            "--suppressions",
+            str(suppressions),
+            "--files",
+            str(FIXTURES / "CKV_KKH_010" / "fail.cdk.tf.json"),
+            reports=stale_dir / "reports",
+        ),
+    }
+
+
+@pytest.fixture(scope="session")
+def fixture_scan(background_scans: dict[str, ScanJob]) -> ScanRun:
+    """Every check fixture, scanned once."""
+    return background_scans["fixtures"].result()
+
+
+@pytest.fixture(scope="session")
+def stale_scan(background_scans: dict[str, ScanJob]) -> ScanRun:
+    """One fixture scanned with one valid and one stale suppression."""
+    return background_scans["stale"].result()
 
 
 @pytest.fixture(scope="session")
