@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from app.api.routes import health, oauth, orders
 from app.core.config import Settings, get_settings
-from app.core.errors import install_problem_handlers
+from app.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.resources import AwsClientFactory, open_resources
@@ -59,4 +60,26 @@ def create_app(
     app.include_router(health.router)
     app.include_router(oauth.router)
     app.include_router(orders.router)
+    _problem_only_error_content(app)
     return app
+
+
+def _problem_only_error_content(app: FastAPI) -> None:
+    """Error responses are documented as `application/problem+json` only.
+
+    FastAPI also lists the route's default media type for any `responses` entry with a
+    model; errors are never sent as plain `application/json`.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ from app.carrier.client import CarrierClient, CircuitBreaker, RetryPolicy, build
 from app.carrier.mock import DEFAULT_API_KEY, create_mock_carrier
 from app.core.cache import Cache, MemoryCache, RedisCache
 from app.core.config import Settings
-from app.core.db import create_engine, create_sessionmaker, database_password
+from app.core.db import create_engine, create_sessionmaker, database_password, transactional
 from app.core.secrets import RefreshableSecret
 from app.core.security import (
     KmsSigner,
@@ -49,6 +49,9 @@ def boto3_client_factory(settings: Settings) -> AwsClientFactory:
 class Resources:
     settings: Settings
     engine: AsyncEngine
+    """Autocommit: for single-statement reads."""
+    write_engine: AsyncEngine
+    """The same pool with transactions: for anything that writes."""
     sessionmaker: async_sessionmaker[AsyncSession]
     cache: Cache
     carrier: CarrierClient
@@ -104,7 +107,7 @@ async def open_resources(
     aws = aws_client_factory or boto3_client_factory(settings)
     async with AsyncExitStack() as stack:
         db_password = database_password(settings, client_factory=lambda: aws("secretsmanager"))
-        engine = create_engine(settings, password=db_password)
+        engine = create_engine(settings, password=db_password, autocommit=True)
         stack.push_async_callback(engine.dispose)
 
         cache: Cache
@@ -178,6 +181,7 @@ async def open_resources(
         yield Resources(
             settings=settings,
             engine=engine,
+            write_engine=transactional(engine),
             sessionmaker=create_sessionmaker(engine),
             cache=cache,
             carrier=carrier,

@@ -73,7 +73,12 @@ def postgres_connector(
     return connect
 
 
-def create_engine(settings: Settings, *, password: RefreshableSecret) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, password: RefreshableSecret, autocommit: bool = False
+) -> AsyncEngine:
+    """The process's engine. `autocommit=True` (the app's read engine) runs single-statement
+    reads and the pool's pre-ping without BEGIN/ROLLBACK round trips; anything that needs a
+    transaction uses `transactional(engine)`."""
     if settings.uses_sqlite:
         engine = create_async_engine(settings.database_dsn)
 
@@ -102,6 +107,7 @@ def create_engine(settings: Settings, *, password: RefreshableSecret) -> AsyncEn
     engine = create_async_engine(
         url,
         creator=creator,
+        isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_recycle=settings.database_pool_recycle_seconds,
@@ -128,5 +134,12 @@ def database_password(settings: Settings, **kwargs: Any) -> RefreshableSecret:
     )
 
 
+def transactional(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, with real transactions (READ COMMITTED) on every connection."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="READ COMMITTED")
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(transactional(engine), expire_on_commit=False, autoflush=False)

@@ -7,6 +7,7 @@ sees `application/problem+json` with the request id, never a stack trace or SQL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -15,10 +16,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.core.logging import request_id_var
+
+logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://kakehashi.example/problems/"
@@ -175,6 +179,30 @@ async def _validation_error_handler(request: Request, exc: Exception) -> Respons
     )
 
 
+async def _database_busy_handler(request: Request, exc: Exception) -> Response:
+    # Every pooled connection stayed busy for DATABASE_POOL_TIMEOUT_SECONDS: overload, which
+    # a client should retry shortly (and the load balancer can see as 503, not as a bug).
+    logger.warning("database pool exhausted", extra={"path": request.url.path})
+    return problem_response(
+        status=503,
+        slug="database-busy",
+        detail="the service is overloaded; retry shortly",
+        instance=_instance(request),
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _database_unavailable_handler(request: Request, exc: Exception) -> Response:
+    logger.error("database unavailable", extra={"error": type(exc).__name__})
+    return problem_response(
+        status=503,
+        slug="database-unavailable",
+        detail="the order database is unavailable; retry later",
+        instance=_instance(request),
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
     # Reached only if the request middleware is bypassed; it normally answers 500 itself.
     return problem_response(status=500, slug="internal-error", instance=_instance(request))
@@ -184,6 +212,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_busy_handler)
+    for unavailable in (ConnectionError, sa_exc.OperationalError, sa_exc.InterfaceError):
+        app.add_exception_handler(unavailable, _database_unavailable_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)
 
 

@@ -43,10 +43,18 @@ _ORDER_COLUMNS = (
     _o.created_at,
     _o.updated_at,
 )
-_SELECT_ORDER = select(*_ORDER_COLUMNS).where(_o.id == bindparam("order_id"))
-_SELECT_LINES = (
-    select(_l.line_no, _l.sku, _l.quantity, _l.unit_price)
-    .where(_l.order_id == bindparam("order_id"))
+# The order and its lines in one round trip: one row per line (one row, line columns null,
+# for an order without lines).
+_SELECT_ORDER_WITH_LINES = (
+    select(
+        *_ORDER_COLUMNS,
+        _l.line_no,
+        _l.sku,
+        _l.quantity,
+        _l.unit_price,
+    )
+    .select_from(orders_table.outerjoin(order_lines_table, _l.order_id == _o.id))
+    .where(_o.id == bindparam("order_id"))
     .order_by(_l.line_no)
 )
 
@@ -82,11 +90,10 @@ def order_document(order: Row[Any] | Any, lines: list[Any]) -> dict[str, Any]:
 
 async def get_order(conn: AsyncConnection, *, order_id: uuid.UUID) -> dict[str, Any] | None:
     """The order with its lines, as a JSON-ready document (any partner's: callers check)."""
-    order = (await conn.execute(_SELECT_ORDER, {"order_id": order_id})).first()
-    if order is None:
+    rows = (await conn.execute(_SELECT_ORDER_WITH_LINES, {"order_id": order_id})).all()
+    if not rows:
         return None
-    lines = (await conn.execute(_SELECT_LINES, {"order_id": order_id})).all()
-    return order_document(order, list(lines))
+    return order_document(rows[0], [row for row in rows if row.line_no is not None])
 
 
 async def list_orders(

@@ -1,6 +1,6 @@
 """Fixtures for the service's tests: a real PostgreSQL database and a real Redis.
 
-The database `kakehashi_app_test` is (re)created from the `test` database that
+The database `kakehashi_app_test_<pid>` is (re)created from the `test` database that
 scripts/services.sh guarantees and migrated once per session with the real `alembic`
 command. Each test works as its own partner client (a fresh client id), so tests never see
 each other's orders and pass in any order. Redis keys carry a per-session prefix and are
@@ -35,7 +35,9 @@ from app.resources import Resources
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-TEST_DATABASE = "kakehashi_app_test"
+# Suffixed per run: two test runs on one PostgreSQL (two worktrees, CI retries) must not
+# drop each other's database.
+TEST_DATABASE = f"kakehashi_app_test_{os.getpid()}"
 CLIENT_SECRET = "s3cret-for-tests-only"
 
 

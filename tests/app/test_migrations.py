@@ -14,6 +14,7 @@ from alembic.config import Config
 
 from tests.app.conftest import (
     REPO,
+    TEST_DATABASE,
     VENV_BIN,
     asyncpg_dsn,
     drop_database,
@@ -49,7 +50,7 @@ def test_models_and_migrations_agree(database_url: str) -> None:
 async def test_migrations_upgrade_downgrade_and_upgrade_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url = await recreate_database("kakehashi_app_test_migrations")
+    url = await recreate_database(f"{TEST_DATABASE}_migrations")
     monkeypatch.setenv("DATABASE_URL", url)
     config = Config(str(REPO / "alembic.ini"))
     try:
@@ -61,7 +62,7 @@ async def test_migrations_upgrade_downgrade_and_upgrade_again(
         await asyncio.to_thread(command.upgrade, config, "head")
         after_again = await tables(url)
     finally:
-        await drop_database("kakehashi_app_test_migrations")
+        await drop_database(f"{TEST_DATABASE}_migrations")
 
     assert after_up == after_again == EXPECTED_TABLES
     assert after_down == {"alembic_version"}

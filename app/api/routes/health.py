@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from fastapi import APIRouter
@@ -14,6 +15,7 @@ from app.resources import Resources
 from app.schemas import CheckOut, HealthOut, Jwks, ReadinessOut, VersionOut
 
 router = APIRouter(tags=["operations"])
+logger = logging.getLogger("app.readiness")
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -55,6 +57,7 @@ async def readyz(resources: ResourcesDep) -> ReadinessOut:
             status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2)
         )
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log only
+        logger.warning("database not ready", extra={"error": type(exc).__name__})
         database = CheckOut(status="down" if not isinstance(exc, RuntimeError) else "read-only")
     cache = CheckOut(status=await resources.cache.state())
     checks = {"database": database, "cache": cache}

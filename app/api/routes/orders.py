@@ -27,7 +27,7 @@ router = APIRouter(
     prefix="/v1/orders",
     tags=["orders"],
     dependencies=[Authenticated],
-    responses=problem_responses(400, 401, 403, 422, 500),
+    responses=problem_responses(400, 401, 403, 422, 500, 503),
 )
 
 JSON = "application/json"
@@ -268,7 +268,7 @@ async def update_order(
             slug="precondition-required",
             detail='send If-Match with the ETag of the order version you are changing ("v1")',
         )
-    async with resources.engine.begin() as conn:
+    async with resources.write_engine.begin() as conn:
         current = await crud.get_order_version(
             conn, order_id=order_id, partner_id=principal.client_id
         )
@@ -318,7 +318,7 @@ async def update_order(
     "/{order_id}/shipment",
     response_model=ShipmentOut,
     summary="Track an order's shipment",
-    responses=problem_responses(404, 409, 503),
+    responses=problem_responses(404, 409),
 )
 async def read_shipment(
     order_id: uuid.UUID, principal: ReadPrincipal, resources: ResourcesDep

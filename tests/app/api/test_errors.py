@@ -93,3 +93,42 @@ async def test_request_id_is_generated_when_header_unsafe(api: Api) -> None:
 
     generated = response.headers["x-request-id"]
     assert uuid.UUID(generated).hex == generated
+
+
+async def test_pool_exhaustion_returns_problem_503(
+    make_settings, secret_hash, database_url
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.app.conftest import make_partner
+
+    settings = make_settings(
+        database_pool_size=1, database_max_overflow=0, database_pool_timeout_seconds=0.2
+    )
+    async with running_api(settings) as api:
+        partner = await make_partner(api, secret_hash, database_url)
+        async with api.resources.engine.connect():  # the only pooled connection, held
+            response = await api.client.get(f"/v1/orders/{uuid.uuid4()}", headers=partner.auth())
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("/database-busy")
+
+
+async def test_database_down_returns_problem_503(make_settings, secret_hash, database_url) -> None:  # type: ignore[no-untyped-def]
+    from tests.app.conftest import free_port, make_partner
+
+    async with running_api(make_settings()) as healthy:
+        partner = await make_partner(healthy, secret_hash, database_url)
+    settings = make_settings(
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nowhere",
+        database_connect_timeout_seconds=0.5,
+    )
+    async with running_api(settings) as api:
+        # Trust the healthy app's signing key: the token is valid, the database is not there.
+        api.resources.verifier._keys.update(healthy.resources.verifier._keys)
+        response = await api.client.get("/v1/orders", headers=partner.auth())
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/database-unavailable")
+    assert "postgres" not in response.text

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncpg
 
 from app.core.config import project_version
-from tests.app.conftest import Api, asyncpg_dsn, drop_database, recreate_database, running_api
+from tests.app.conftest import (
+    TEST_DATABASE,
+    Api,
+    asyncpg_dsn,
+    drop_database,
+    recreate_database,
+    running_api,
+)
 
 
 async def test_healthz_reports_ok(api: Api) -> None:
@@ -45,11 +52,11 @@ async def test_readyz_returns_503_when_database_unreachable(make_settings) -> No
 
 async def test_readyz_returns_503_when_database_read_only(make_settings) -> None:  # type: ignore[no-untyped-def]
     # What the old writer looks like after an Aurora failover: every transaction read-only.
-    url = await recreate_database("kakehashi_app_test_readonly")
+    url = await recreate_database(f"{TEST_DATABASE}_readonly")
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(
-            "alter database kakehashi_app_test_readonly set default_transaction_read_only = on"
+            f"alter database {TEST_DATABASE}_readonly set default_transaction_read_only = on"
         )
     finally:
         await conn.close()
@@ -57,7 +64,7 @@ async def test_readyz_returns_503_when_database_read_only(make_settings) -> None
         async with running_api(make_settings(database_url=url)) as api:
             response = await api.client.get("/readyz")
     finally:
-        await drop_database("kakehashi_app_test_readonly")
+        await drop_database(f"{TEST_DATABASE}_readonly")
 
     assert response.status_code == 503
     assert response.json()["checks"]["database"]["status"] == "read-only"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -15,31 +14,31 @@ from tests.app.conftest import Api, Partner
 
 
 @pytest.fixture
-def access_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter(service="kakehashi-api"))
+def access_log(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
     logger = logging.getLogger("app.access")
-    logger.addHandler(handler)
+    previous = logger.level
     logger.setLevel(logging.INFO)
-    yield stream
-    logger.removeHandler(handler)
+    capsys.readouterr()
+    yield capsys
+    logger.setLevel(previous)
 
 
-def lines(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in stream.getvalue().splitlines()]
+def lines(capture: Any) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in capture.readouterr().out.splitlines()]
 
 
 async def test_request_writes_one_json_line_with_emf_metrics(
-    api: Api, partner: Partner, access_log: io.StringIO
+    api: Api, partner: Partner, access_log: Any
 ) -> None:
     order_id = "0b4c7e8a-1d2e-4f5a-9b6c-7d8e9f0a1b2c"
     await api.client.get(
         f"/v1/orders/{order_id}", headers={**partner.auth(), "X-Request-ID": "log-test-1"}
     )
 
-    (line,) = lines(access_log)
+    output = access_log.readouterr().out
+    (line,) = [orjson.loads(text) for text in output.splitlines()]
     assert line["request_id"] == "log-test-1"
+    assert line["level"] == "INFO"
     assert line["status"] == 404
     assert line["path_template"] == "/v1/orders/{order_id}"
     assert line["latency_ms"] > 0
@@ -55,14 +54,30 @@ async def test_request_writes_one_json_line_with_emf_metrics(
         "ServerErrors",
     }
     assert ["Service", "Route", "Method"] in metrics["Dimensions"]
-    assert partner.token not in access_log.getvalue()
-    assert order_id not in access_log.getvalue()
+    assert partner.token not in output
+    assert order_id not in output
 
 
-async def test_unmatched_paths_share_one_route_dimension(api: Api, access_log: io.StringIO) -> None:
+async def test_unmatched_paths_share_one_route_dimension(api: Api, access_log: Any) -> None:
     await api.client.get("/random/12345")
 
     assert lines(access_log)[0]["Route"] == "unmatched"
+
+
+async def test_access_lines_are_silenced_when_log_level_is_warning(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logger = logging.getLogger("app.access")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        capsys.readouterr()
+        await api.client.get("/healthz")
+        output = capsys.readouterr().out
+    finally:
+        logger.setLevel(previous)
+
+    assert output == ""
 
 
 def test_formatter_redacts_credential_fields() -> None:
