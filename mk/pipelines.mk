@@ -8,6 +8,7 @@
 #   make drift ENV=dev                      cdktf diff; fails on drift
 #   make workflow-lint                      GitHub workflows: schema + zizmor (offline)
 #   make hadolint                           lint app/Dockerfile
+#   make lint-pipelines                     mypy (strict) of pipelines/ (make lint covers stacks, modules)
 #   make tools                              install the pinned Terraform CLI (CodeBuild)
 CDKTF_CLI_VERSION := 0.21.0
 TERRAFORM_VERSION := 1.13.4
@@ -19,7 +20,7 @@ IMAGE_TAG ?= $(shell $(PY) -m pipelines.release image-tag)
 IMAGE ?=
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 
-.PHONY: release-image release-push release-migrate deploy verify drift workflow-lint hadolint tools
+.PHONY: lint-pipelines release-image release-push release-migrate deploy verify drift workflow-lint hadolint tools
 tools: ## install the pinned Terraform CLI (cdktf deploy/diff need it)
 	scripts/install-terraform.sh $(TERRAFORM_VERSION)
 
@@ -62,3 +63,6 @@ workflow-lint: $(VENV)/.installed ## GitHub workflows: JSON schema + zizmor (off
 
 hadolint: $(VENV)/.installed ## lint the Dockerfile
 	$(VENV)/bin/hadolint app/Dockerfile
+
+lint-pipelines: $(VENV)/.installed ## mypy (strict) of pipelines/
+	$(VENV)/bin/mypy pipelines

@@ -171,7 +171,13 @@ def test_no_expression_is_interpolated_into_a_script() -> None:
 def test_ci_runs_the_make_targets_with_database_services() -> None:
     ci = jobs("ci")
     runs = {s.get("run", "").strip() for job in ci.values() for s in steps(job)}
-    for target in ("make lint", "make test", "make synth", "make workflow-lint"):
+    for target in (
+        "make lint",
+        "make lint-pipelines",
+        "make test",
+        "make synth",
+        "make workflow-lint",
+    ):
         assert target in runs, target
     assert {"postgres", "redis"} <= set(ci["test"]["services"])
     assert load(WORKFLOWS["ci"])["on"].keys() == {"pull_request", "push"}
@@ -244,6 +250,7 @@ def test_drift_runs_nightly_per_environment_and_fails_on_drift() -> None:
     "target",
     [
         "lint",
+        "lint-pipelines",
         "test",
         "synth",
         "release-image",
