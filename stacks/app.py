@@ -1,4 +1,10 @@
-"""The single entry point: build every stack of the selected environments into one App."""
+"""The single entry point: build every stack of the selected environments into one App.
+
+``kakehashi-delivery`` (the delivery account) is built once, after the environments: always
+when no environment is selected, and otherwise only when ``delivery`` is among the selected
+names (``KAKEHASHI_ENV=delivery``), so a per-environment deploy (``KAKEHASHI_ENV=dev``)
+never synthesizes, diffs or needs credentials for the delivery account.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ from dataclasses import dataclass, field
 from cdktf import App, TerraformStack
 
 from stacks.data import DataStack
+from stacks.delivery import DeliveryStack
 from stacks.environments import (
     ConfigError,
+    DeliveryConfig,
     Environment,
     Problem,
     SynthOptions,
@@ -20,6 +28,9 @@ from stacks.environments.model import env_order
 from stacks.network import NetworkStack
 from stacks.release import release_from_options
 from stacks.service import ServiceStack
+
+#: The pseudo-environment name selecting the delivery stack in ``KAKEHASHI_ENV``.
+DELIVERY = "delivery"
 
 
 @dataclass
@@ -35,11 +46,12 @@ def build(
     *,
     outdir: str | None = None,
     environments: dict[str, Environment] | None = None,
+    delivery: DeliveryConfig | None = None,
     on_stack: Callable[[str], None] = lambda _id: None,
 ) -> Built:
     """Compose the stacks of each selected environment (config is validated first)."""
     envs = load_environments() if environments is None else environments
-    unknown = [name for name in options.environments if name not in envs]
+    unknown = [name for name in options.environments if name not in envs and name != DELIVERY]
     if unknown:
         raise ConfigError(
             [
@@ -47,8 +59,14 @@ def build(
                 for name in unknown
             ]
         )
-    selected = [envs[n] for n in (options.environments or sorted(envs, key=env_order))]
-    release = release_from_options(options, load_delivery())
+    with_delivery = not options.environments or DELIVERY in options.environments
+    if options.environments:
+        names = [n for n in options.environments if n != DELIVERY]
+    else:
+        names = sorted(envs, key=env_order)
+    selected = [envs[n] for n in names]
+    config = load_delivery() if delivery is None else delivery
+    release = release_from_options(options, config)
     app = App(outdir=outdir) if outdir else App()
     built = Built(app=app)
     for env in selected:
@@ -58,4 +76,12 @@ def build(
         for stack in (network, data, service):
             on_stack(stack.node.id)
             built.stacks[stack.node.id] = stack
+    if with_delivery:
+        # Every environment (not only the selected ones): the registry and the pipeline
+        # serve them all.
+        delivery_stack = DeliveryStack(
+            app, config, sorted(envs.values(), key=lambda e: env_order(e.name))
+        )
+        on_stack(delivery_stack.node.id)
+        built.stacks[delivery_stack.node.id] = delivery_stack
     return built

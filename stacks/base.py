@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from cdktf import S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from stacks.environments import Environment
-from stacks.environments.model import PROJECT
+from stacks.environments.model import PROJECT, StateConfig
+
+
+class StackTarget(Protocol):
+    """Where a stack is deployed: an :class:`Environment`, or the delivery account
+    (:class:`~stacks.environments.model.DeliveryConfig`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def state(self) -> StateConfig: ...
+    def required_tags(self, component: str) -> dict[str, str]: ...
 
 
 def stack_id(env_name: str, component: str) -> str:
@@ -29,20 +46,24 @@ class KakehashiStack(TerraformStack):
     with the wrong credentials) whose default tags identify project, environment,
     component, owner and cost center. The release version is deliberately not a default
     tag: it would rewrite every resource on every release.
+
+    ``env`` is usually an :class:`Environment`; the delivery stack passes the delivery
+    account's config with ``state_env="delivery"`` (id ``kakehashi-<component>``, state key
+    ``delivery/<component>.tfstate``).
     """
 
     def __init__(
         self,
         scope: Construct,
         *,
-        env: Environment,
+        env: StackTarget,
         component: str,
         state_env: str | None = None,
     ) -> None:
         super().__init__(
             scope, stack_id(env.name, component) if state_env is None else f"{PROJECT}-{component}"
         )
-        self.env = env
+        self.target = env
         self.component = component
         S3Backend(
             self,
@@ -60,3 +81,10 @@ class KakehashiStack(TerraformStack):
             allowed_account_ids=[env.account_id],
             default_tags=[AwsProviderDefaultTags(tags=env.required_tags(component))],
         )
+
+    @property
+    def env(self) -> Environment:
+        """The environment of an environment stack (the delivery stack has none)."""
+        if not isinstance(self.target, Environment):
+            raise TypeError(f"{self.node.id} is not an environment stack")
+        return self.target

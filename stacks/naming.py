@@ -73,6 +73,50 @@ def log_group(env: str, what: str) -> str:
     return f"/{PROJECT}/{env}/{what}"
 
 
+# ---- Delivery (the delivery account's pipeline and the roles that deploy each environment) --
+
+
+def pipeline() -> str:
+    """The CodePipeline that promotes one image digest dev -> staging -> prod."""
+    return PROJECT
+
+
+def codebuild_project(stage: str) -> str:
+    """``kakehashi-build``, ``kakehashi-deploy-<env>``: one CodeBuild project per stage."""
+    return f"{PROJECT}-{stage}"
+
+
+def deployer_role(env: str) -> str:
+    """The role in an environment's account that ``cdktf deploy`` runs as (bootstrapped once
+    per account; trusted only by the delivery account's deploy roles of that environment)."""
+    return f"{prefix(env)}-deployer"
+
+
+def github_deploy_role(env: str) -> str:
+    """Delivery-account role GitHub Actions assumes (OIDC) for the ``<env>`` environment."""
+    return f"{PROJECT}-github-deploy-{env}"
+
+
+def github_publish_role() -> str:
+    """Delivery-account role GitHub Actions assumes (OIDC) to push the image from main."""
+    return f"{PROJECT}-github-publish"
+
+
+def drift_reader_role(env: str) -> str:
+    """Read-only role in an environment's account that the scheduled drift check uses."""
+    return f"{prefix(env)}-drift-reader"
+
+
+def github_drift_role() -> str:
+    """Delivery-account role the scheduled drift workflow assumes (main branch only)."""
+    return f"{PROJECT}-github-drift"
+
+
+def approval_topic() -> str:
+    """SNS topic announcing a release waiting for the production approval."""
+    return f"{PROJECT}-prod-approval"
+
+
 def api_log_group(env: str) -> str:
     """The API container's (and the migration task's) log group."""
     return log_group(env, "api")

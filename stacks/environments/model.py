@@ -340,8 +340,36 @@ class DeliveryConfig(_Strict):
     github_repository: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
     ]
-    github_branch: str = "main"
-    alarm_email: Annotated[str, Field(pattern=_EMAIL)]
+    github_branch: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9._/-]{1,255}$", description="Branch the pipeline tracks.")
+    ] = "main"
+    alarm_email: Annotated[
+        str, Field(pattern=_EMAIL, description="Receives the prod approval requests.")
+    ]
+    ecr_keep_releases: Annotated[
+        int,
+        Field(
+            ge=3,
+            le=1000,
+            description="Tagged images kept in ECR (older ones expire). Default: 50, enough "
+            "to roll any environment back across several months of releases.",
+        ),
+    ] = 50
+    ecr_untagged_expiry_days: Annotated[
+        int,
+        Field(ge=1, le=90, description="Untagged images (build leftovers) expire. Default: 7."),
+    ] = 7
+    log_retention_days: Annotated[
+        int,
+        Field(
+            description="CodeBuild log retention (CloudWatch values). Default: 365: the build "
+            "and deploy logs are the audit trail of what reached production."
+        ),
+    ] = 365
+    artifact_expiry_days: Annotated[
+        int,
+        Field(ge=7, le=365, description="Pipeline artifacts expire after. Default: 30."),
+    ] = 30
 
     @field_validator("region")
     @classmethod
@@ -349,6 +377,19 @@ class DeliveryConfig(_Strict):
         if value not in REGION_AZS:
             raise ValueError(f"must be one of {sorted(REGION_AZS)}")
         return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        problem = retention_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @property
+    def name(self) -> str:
+        """``delivery``: the pseudo-environment name of the delivery account's stack."""
+        return "delivery"
 
     def image_repository_uri(self) -> str:
         """Where every environment pulls the API image from (by digest or tag)."""

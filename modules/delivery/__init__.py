@@ -1,0 +1,1 @@
+"""Constructs of the delivery account: image registry, pipeline building blocks, CI roles."""
