@@ -15,6 +15,8 @@ import sys
 import time
 import urllib.request
 
+from app.carrier.mock import DEFAULT_API_KEY
+
 API_PORT = int(os.environ.get("PORT", "8000"))
 CARRIER_PORT = int(os.environ.get("MOCK_CARRIER_PORT", "8001"))
 
@@ -23,6 +25,8 @@ def main() -> int:
     python = sys.executable
     env = dict(os.environ)
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{CARRIER_PORT}")
+    env.setdefault("CARRIER_API_KEY", DEFAULT_API_KEY)
+    env.setdefault("MOCK_CARRIER_API_KEY", env["CARRIER_API_KEY"])
     subprocess.run(  # noqa: S603 - our own interpreter and module
         [python, "-m", "app.cli", "seed-demo", "--base-url", f"http://127.0.0.1:{API_PORT}"],
         check=True,

@@ -19,19 +19,25 @@ PARTNER = "bench-partner"
 SECRET = "bench-secret"  # noqa: S105 - a throwaway benchmark database
 
 
-async def main(base_url: str, orders: int) -> None:
+async def recreate(base_url: str) -> str:
     base = make_url(base_url)
     admin = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(False))
     await admin.execute("DROP DATABASE IF EXISTS kakehashi_bench WITH (FORCE)")
     await admin.execute("CREATE DATABASE kakehashi_bench")
     await admin.close()
-    url = base.set(database="kakehashi_bench").render_as_string(False)
+    return base.set(database="kakehashi_bench").render_as_string(False)
+
+
+def migrate(url: str) -> None:
     subprocess.run(  # noqa: S603
         [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
         cwd=REPO,
         env={**os.environ, "DATABASE_URL": url},
         check=True,
     )
+
+
+async def seed(url: str, orders: int) -> None:
     conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
     await conn.execute(
         "insert into partner_clients values ($1, 'Benchmark partner', $2,"
@@ -60,8 +66,10 @@ async def main(base_url: str, orders: int) -> None:
     )
     await conn.execute("analyze")
     await conn.close()
-    print(url)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    database_url = asyncio.run(recreate(sys.argv[1]))
+    migrate(database_url)
+    asyncio.run(seed(database_url, int(sys.argv[2])))
+    print(database_url)

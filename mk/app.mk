@@ -14,8 +14,8 @@ test-app: $(VENV)/.installed ## only the service's tests (starts PostgreSQL/Redi
 	@set -e; eval "$$(scripts/services.sh)"; $(PY) -m pytest tests/app $(PYTEST_ARGS)
 
 lint-app: $(VENV)/.installed ## ruff, mypy and hadolint for the service
-	$(VENV)/bin/ruff check app tests/app
-	$(VENV)/bin/ruff format --check app tests/app
+	$(VENV)/bin/ruff check app tests/app bench
+	$(VENV)/bin/ruff format --check app tests/app bench
 	$(VENV)/bin/mypy app
 	$(VENV)/bin/hadolint app/Dockerfile
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import httpx
 
-from app.core.secrets import RefreshableSecret
+from app.core.secrets import RefreshableSecret, SecretUnavailableError
 
 logger = logging.getLogger("app.carrier")
 
@@ -189,7 +189,10 @@ class CarrierClient:
         auth_refreshed = False
         attempt = 0
         while True:
-            key = await self._api_key.get()
+            try:
+                key = await self._api_key.get()
+            except SecretUnavailableError as exc:
+                raise CarrierUnavailableError("no carrier API key available") from exc
             failure: str
             retry_after: float | None = None
             try:

@@ -226,6 +226,12 @@ class Settings(BaseSettings):
                 "CARRIER_BASE_URL: plain http is for development only",
             ),
             (
+                self.carrier_base_url is not None
+                and self.carrier_api_key is None
+                and self.carrier_secret_arn is None,
+                "CARRIER_API_KEY/CARRIER_SECRET_ARN: one is required when CARRIER_BASE_URL is set",
+            ),
+            (
                 self.jwt_signer == "kms" and not self.jwt_kms_key_id,
                 "JWT_KMS_KEY_ID: required when JWT_SIGNER=kms",
             ),

@@ -15,6 +15,7 @@ DEPLOYED = {
     "redis_host": "master.cache.example",
     "redis_tls": True,
     "carrier_base_url": "https://carrier.example",
+    "carrier_secret_arn": "arn:aws:secretsmanager:ap-northeast-1:111122223333:secret:carrier",
     "jwt_signer": "kms",
     "jwt_kms_key_id": "arn:aws:kms:ap-northeast-1:111122223333:key/abcd",
 }
@@ -102,6 +103,9 @@ def test_reject_settings_listing_every_insecure_default_when_deployed() -> None:
             {"carrier_base_url": "http://carrier.example"}, "plain http", id="carrier-plain-http"
         ),
         pytest.param({"jwt_kms_key_id": None}, "JWT_KMS_KEY_ID", id="kms-without-key"),
+        pytest.param(
+            {"carrier_secret_arn": None}, "CARRIER_API_KEY/CARRIER_SECRET_ARN", id="carrier-no-key"
+        ),
         pytest.param(
             {"database_url": "sqlite+aiosqlite:///x.db"}, "SQLite", id="sqlite-url-in-prod"
         ),

@@ -155,3 +155,24 @@ async def test_connect_fails_when_password_wrong_and_no_secret_arn(
                 pass
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("pooler_mode", [False, True])
+async def test_pooler_mode_disables_prepared_statement_caches(
+    make_settings: Any, pooler_mode: bool
+) -> None:
+    settings = make_settings(database_pooler_mode=pooler_mode)
+    engine = create_engine(settings, password=database_password(settings), autocommit=True)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("select 1"))
+            adapter = (await conn.get_raw_connection()).dbapi_connection
+            asyncpg_connection = adapter.driver_connection
+            sqlalchemy_cache = adapter._prepared_statement_cache
+            asyncpg_cache = asyncpg_connection._stmt_cache.get_max_size()
+    finally:
+        await engine.dispose()
+
+    # Both layers cache prepared statements; behind a transaction pooler neither may.
+    assert asyncpg_cache == (0 if pooler_mode else 100)
+    assert (sqlalchemy_cache is None) is pooler_mode
