@@ -1,7 +1,7 @@
 # The one quality gate: developers and every pipeline run these same targets.
 #   make synth [ENV=prod]   synthesize every stack (set-up included) and print the summary
 #   make test               the whole test suite (set-up and services included)
-#   make lint               ruff + mypy
+#   make lint               ruff, mypy, hadolint, workflow linters
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .SUFFIXES:
@@ -32,10 +32,12 @@ synth: $(VENV)/.installed ## synthesize all stacks (ENV=dev,prod to narrow) + su
 test: $(VENV)/.installed ## run the whole test suite (starts PostgreSQL/Redis when needed)
 	@set -e; eval "$$(scripts/services.sh)"; $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+lint: $(VENV)/.installed ## ruff, mypy (strict), hadolint and the workflow linters
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy stacks modules
+	$(VENV)/bin/mypy stacks modules pipelines app
+	$(VENV)/bin/hadolint app/Dockerfile
+	$(MAKE) --no-print-directory workflow-lint
 
 fmt: $(VENV)/.installed ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -13,7 +13,8 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
+
+import httpx
 
 from app.carrier.mock import DEFAULT_API_KEY
 
@@ -53,9 +54,9 @@ def main() -> int:
     try:
         for _ in range(50):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{CARRIER_PORT}/_mock/mode", timeout=1)
+                httpx.get(f"http://127.0.0.1:{CARRIER_PORT}/_mock/mode", timeout=1)
                 break
-            except OSError:
+            except httpx.TransportError:
                 time.sleep(0.1)
         print(f"mock carrier on http://127.0.0.1:{CARRIER_PORT} (PUT /_mock/mode to break it)")
         return subprocess.call(  # noqa: S603

@@ -115,6 +115,7 @@ def test_web_acl_without_admin_paths_has_no_ip_set_rule() -> None:
     assert acl.admin_ip_set is None
     assert acl.metric_names == [
         "t-ip-reputation",
+        "t-anonymous-ip",
         "t-common",
         "t-known-bad-inputs",
         "t-sqli",
