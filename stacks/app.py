@@ -26,7 +26,7 @@ from stacks.environments import (
 )
 from stacks.environments.model import env_order
 from stacks.network import NetworkStack
-from stacks.release import release_from_options
+from stacks.release import Release, release_from_options
 from stacks.service import ServiceStack
 
 #: The pseudo-environment name selecting the delivery stack in ``KAKEHASHI_ENV``.
@@ -76,6 +76,7 @@ def build(
         for stack in (network, data, service):
             on_stack(stack.node.id)
             built.stacks[stack.node.id] = stack
+            stamp_release(stack, release)
     if with_delivery:
         # Every environment (not only the selected ones): the registry and the pipeline
         # serve them all.
@@ -84,4 +85,20 @@ def build(
         )
         on_stack(delivery_stack.node.id)
         built.stacks[delivery_stack.node.id] = delivery_stack
+        stamp_release(delivery_stack, release)
     return built
+
+
+def stamp_release(stack: TerraformStack, release: Release) -> None:
+    """Record which release a stack was synthesized for in its metadata block (``//``).
+
+    Metadata is not configuration: Terraform ignores it, so stamping every stack causes no
+    resource change on a release (unlike a default tag)."""
+    stack.add_override(
+        "//.release",
+        {
+            "version": release.version,
+            "git_revision": release.git_revision,
+            "image": release.image,
+        },
+    )

@@ -60,6 +60,12 @@ def test_version_agrees_everywhere_for_one_synth(synthesized: Synthesized) -> No
         assert outputs["release_version"] == version, env
         assert outputs["release_git_revision"] == TEST_GIT_REVISION, env
         assert outputs["release_image"] == release.image, env
+    for stack_id in synthesized.stack_ids:  # every stack's metadata names the release
+        assert synthesized.stack(stack_id).doc["//"]["release"] == {
+            "version": version,
+            "git_revision": TEST_GIT_REVISION,
+            "image": release.image,
+        }, stack_id
 
 
 def test_release_is_never_a_provider_default_tag(synthesized: Synthesized) -> None:
