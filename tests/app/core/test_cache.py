@@ -74,3 +74,27 @@ async def test_requests_succeed_when_redis_never_reachable(
 
     assert response.status_code == 200
     assert response.json() == order
+
+
+async def test_close_logs_instead_of_raising_when_redis_close_times_out(
+    caplog: Any,
+) -> None:
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from app.core.cache import RedisCache
+    from app.core.secrets import RefreshableSecret
+
+    cache = RedisCache(
+        url="redis://127.0.0.1:6379/0",
+        auth_token=RefreshableSecret(name="redis-auth", initial=None),
+        socket_timeout_seconds=0.25,
+        retry_interval_seconds=1.0,
+    )
+
+    async def slow_close() -> None:
+        raise RedisTimeoutError("Timed out closing connection after 0.25")
+
+    cache._client.aclose = slow_close  # type: ignore[method-assign]
+    with caplog.at_level("WARNING", logger="app.cache"):
+        await cache.close()  # must not raise: shutdown has to complete
+    assert [r.getMessage() for r in caplog.records] == ["redis close failed: TimeoutError"]
