@@ -132,14 +132,20 @@ def main(
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    unknown = [n for n in options.environments if n not in envs and n != "delivery"]
+    if unknown:  # before the slow bindings import: a typo should fail in a second
+        print(
+            f"error: KAKEHASHI_ENV names no such environment: {', '.join(unknown)}; "
+            f"have {', '.join(sorted(envs, key=env_order))} (and 'delivery')",
+            file=sys.stderr,
+        )
+        return 2
     chosen = options.environments or tuple(sorted(envs, key=env_order))
     say(f"kakehashi synth: environments {', '.join(chosen)}")
     say("  loading the AWS provider bindings (once for all stacks, ~20 s) ...")
     from stacks.app import build
 
     target = (outdir or DEFAULT_OUTDIR) if summary else None
-    if target is not None and target.exists():
-        shutil.rmtree(target)  # stale stacks from an earlier run must not be scanned
     try:
         built = build(
             options,
@@ -151,6 +157,10 @@ def main(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     say(f"  synthesizing {len(built.stacks)} stacks ...")
+    if target is not None and target.exists():
+        # Only now that the build succeeded: stale stacks of an earlier run must not be
+        # scanned, but a failed run must not destroy the last good output either.
+        shutil.rmtree(target)
     built.app.synth()
     if not summary:
         return 0

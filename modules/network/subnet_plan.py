@@ -2,7 +2,8 @@
 
 The VPC block is cut into four equal quarters: public, private-app, isolated-data, and one
 reserved for growth. Each quarter is cut into four, one per AZ (up to four AZs). A /16 thus
-gives /20 subnets (4,091 usable addresses each); a /24 gives /28 subnets, the AWS minimum.
+gives /20 subnets (4,091 usable addresses each); a /22, the smallest VPC accepted, gives
+/26 subnets (an ALB needs at least /27).
 Adding an AZ later only adds subnets: existing CIDRs never move.
 """
 
@@ -15,6 +16,8 @@ from typing import Literal
 Tier = Literal["public", "private_app", "isolated_data"]
 TIERS: tuple[Tier, ...] = ("public", "private_app", "isolated_data")
 MAX_AZS = 4
+#: A /22 VPC gives /26 subnets: an ALB needs at least a /27 with 8 free addresses per subnet.
+MAX_VPC_PREFIX = 22
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,8 @@ class SubnetPlan:
 def plan_subnets(vpc_cidr: str, az_count: int) -> SubnetPlan:
     """Return the subnet CIDRs per tier for ``az_count`` AZs of ``vpc_cidr``."""
     net = ipaddress.IPv4Network(vpc_cidr, strict=True)
-    if not 16 <= net.prefixlen <= 24:
-        raise ValueError(f"vpc_cidr={vpc_cidr!r}: prefix must be /16 to /24")
+    if not 16 <= net.prefixlen <= MAX_VPC_PREFIX:
+        raise ValueError(f"vpc_cidr={vpc_cidr!r}: prefix must be /16 to /{MAX_VPC_PREFIX}")
     if not 1 <= az_count <= MAX_AZS:
         raise ValueError(f"az_count={az_count}: must be 1 to {MAX_AZS}")
     quarters = list(net.subnets(prefixlen_diff=2))

@@ -30,7 +30,7 @@ class VpcProps:
     """Props of :class:`Vpc`.
 
     ``name``: prefix of every resource's Name tag, e.g. ``kakehashi-dev``.
-    ``cidr``: RFC 1918 block, /16 to /24; subnets are derived (see subnet_plan.py).
+    ``cidr``: RFC 1918 block, /16 to /22; subnets are derived (see subnet_plan.py).
     ``availability_zones``: AZ names, 2 to 4, in a stable order (order decides CIDRs).
     ``nat_strategy``: ``per_az`` — one NAT gateway and private route table per AZ, so an
     AZ outage never cuts another AZ's egress; ``single`` — one NAT gateway in the first AZ

@@ -71,7 +71,7 @@ class StateConfig(_Strict):
 class NetworkConfig(_Strict):
     """The VPC. Subnet CIDRs are derived from ``vpc_cidr`` (see modules/network/vpc.py)."""
 
-    vpc_cidr: Annotated[str, Field(description="RFC 1918 block, prefix /16 to /24.")]
+    vpc_cidr: Annotated[str, Field(description="RFC 1918 block, prefix /16 to /22.")]
     az_count: Annotated[int, Field(ge=2, le=3, description="AZs spanned; prod uses 3.")]
     nat_strategy: Annotated[
         Literal["single", "per_az"],
@@ -88,8 +88,9 @@ class NetworkConfig(_Strict):
             raise ValueError(f"not an IPv4 network in CIDR notation ({exc})") from None
         if not net.is_private:
             raise ValueError("must be an RFC 1918 private block (10/8, 172.16/12, 192.168/16)")
-        if not 16 <= net.prefixlen <= 24:
-            raise ValueError("prefix length must be between /16 and /24")
+        if not 16 <= net.prefixlen <= 22:
+            # Subnets are a sixteenth of the VPC; an ALB needs at least a /27 per subnet.
+            raise ValueError("prefix length must be between /16 and /22")
         return value
 
 
@@ -586,9 +587,17 @@ def _cidr_list_rules(env: Environment) -> Iterator[Problem]:
     for field in ("allowed_cidrs", "admin_allowed_cidrs"):
         for cidr in getattr(env.edge, field):
             try:
-                ipaddress.ip_network(cidr, strict=True)
+                network = ipaddress.ip_network(cidr, strict=True)
             except ValueError as exc:
                 yield Problem(env.name, f"edge.{field}", cidr, f"not a CIDR block ({exc})")
+                continue
+            if field == "admin_allowed_cidrs" and network.prefixlen < 8:
+                yield Problem(
+                    env.name,
+                    f"edge.{field}",
+                    cidr,
+                    "too broad to restrict anything: name the admin networks (prefix /8 or longer)",
+                )
     for path in env.edge.admin_paths:
         if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", path):
             yield Problem(env.name, "edge.admin_paths", path, "must be a URL path like '/docs'")

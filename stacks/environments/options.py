@@ -38,7 +38,10 @@ class SynthOptions:
         """Read ``KAKEHASHI_ENV`` (comma-separated), ``KAKEHASHI_IMAGE_TAG``,
         ``KAKEHASHI_IMAGE_DIGEST`` and ``KAKEHASHI_GIT_REVISION``."""
         env = os.environ if environ is None else environ
-        names = tuple(n.strip() for n in env.get("KAKEHASHI_ENV", "").split(",") if n.strip())
+        # Order kept, duplicates dropped: "dev,dev" means dev once.
+        names = tuple(
+            dict.fromkeys(n.strip() for n in env.get("KAKEHASHI_ENV", "").split(",") if n.strip())
+        )
         problems: list[Problem] = []
         tag = env.get("KAKEHASHI_IMAGE_TAG") or None
         digest = env.get("KAKEHASHI_IMAGE_DIGEST") or None

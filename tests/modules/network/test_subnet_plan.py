@@ -22,16 +22,20 @@ def test_plan_subnets_keeps_existing_cidrs_when_an_az_is_added() -> None:
         assert three.cidrs[tier][:2] == cidrs
 
 
-def test_plan_subnets_reaches_the_aws_minimum_for_a_slash_24() -> None:
-    plan = plan_subnets("192.168.5.0/24", 4)
+def test_plan_subnets_keeps_alb_sized_subnets_for_the_smallest_vpc() -> None:
+    plan = plan_subnets("192.168.4.0/22", 4)
     nets = [ipaddress.ip_network(c) for cidrs in plan.cidrs.values() for c in cidrs]
-    assert {n.prefixlen for n in nets} == {28}
+    assert {n.prefixlen for n in nets} == {26}
     assert len(nets) == 12
 
 
 @pytest.mark.parametrize(
     ("cidr", "azs", "message"),
-    [("10.0.0.0/8", 2, "prefix must be /16 to /24"), ("10.0.0.0/16", 5, "must be 1 to 4")],
+    [
+        ("10.0.0.0/8", 2, "prefix must be /16 to /22"),
+        ("10.0.0.0/24", 2, "prefix must be /16 to /22"),
+        ("10.0.0.0/16", 5, "must be 1 to 4"),
+    ],
 )
 def test_plan_subnets_rejects_what_cannot_be_cut(cidr: str, azs: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):

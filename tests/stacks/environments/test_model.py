@@ -63,9 +63,21 @@ def test_loads_the_three_real_environments() -> None:
             "dev",
             ("network", "vpc_cidr"),
             "10.0.0.0/8",
-            "dev: network.vpc_cidr = '10.0.0.0/8': prefix length must be between /16 and /24",
+            "dev: network.vpc_cidr = '10.0.0.0/8': prefix length must be between /16 and /22",
         ),
         ("dev", ("region",), "mars-1", "dev: region = 'mars-1': must be one of"),
+        (
+            "dev",
+            ("network", "vpc_cidr"),
+            "10.10.0.0/24",
+            "dev: network.vpc_cidr = '10.10.0.0/24': prefix length must be between /16 and /22",
+        ),
+        (
+            "prod",
+            ("edge", "admin_allowed_cidrs"),
+            ["0.0.0.0/0"],
+            "prod: edge.admin_allowed_cidrs = '0.0.0.0/0': too broad to restrict anything",
+        ),
         (
             "staging",
             ("network", "flow_log_retention_days"),
