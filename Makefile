@@ -22,7 +22,7 @@ $(VENV)/.installed: requirements/dev.txt scripts/bootstrap.sh
 
 .PHONY: help venv synth test lint fmt clean
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 venv: $(VENV)/.installed ## create/update the virtualenv from requirements/
 

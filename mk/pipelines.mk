@@ -42,9 +42,15 @@ release-push: $(VENV)/.installed ## push the image; reports/release.env gets its
 release-migrate: $(VENV)/.installed ## migrations as an ECS task (PHASE=pre with IMAGE=<ref>, or post)
 	$(PY) -m pipelines.migrate --env $(ENV) --phase $(or $(PHASE),pre) $(if $(IMAGE),--image $(IMAGE))
 
-deploy: $(VENV)/.installed ## cdktf deploy of ENV's stacks (KAKEHASHI_IMAGE_DIGEST pins the image)
+# Pipelines (GitHub Actions sets CI, CodeBuild CODEBUILD_BUILD_ID) approve automatically; a
+# person at a terminal reviews the plan cdktf prints and confirms it.
+DEPLOY_APPROVE = $(if $(or $(CI),$(CODEBUILD_BUILD_ID)),--auto-approve,)
+
+deploy: $(VENV)/.installed ## validate + policy gate, then cdktf deploy of ENV's stacks (KAKEHASHI_IMAGE_DIGEST pins the image)
 	@test -n "$(ENV)" || { echo "deploy: set ENV=<environment>"; exit 2; }
-	KAKEHASHI_ENV=$(ENV) $(CDKTF) deploy --auto-approve --ignore-missing-stack-dependencies \
+	@# Never deploy what the gate has not seen: config validation and the policy checks first.
+	$(MAKE) --no-print-directory synth ENV=$(ENV)
+	KAKEHASHI_ENV=$(ENV) $(CDKTF) deploy $(DEPLOY_APPROVE) --ignore-missing-stack-dependencies \
 	  'kakehashi-$(ENV)-*'
 
 verify: $(VENV)/.installed ## post-deploy verification of ENV (the promotion gate)

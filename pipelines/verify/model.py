@@ -43,10 +43,12 @@ class Context:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one attempt of one check."""
+    """The result of one attempt of one check. ``final``: retrying cannot change it (e.g.
+    no AWS credentials), so the runner stops retrying that check at once."""
 
     passed: bool
     reason: str
+    final: bool = False
 
     @classmethod
     def ok(cls, reason: str) -> Outcome:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from pipelines.verify.aws import error_code
 from pipelines.verify.checks import Check, NotFound
@@ -32,7 +32,9 @@ def run_once(check: Check, ctx: Context) -> Outcome:
     except ClientError as exc:
         message = exc.response.get("Error", {}).get("Message", "")
         return Outcome.fail(f"AWS error {error_code(exc)}: {message}")
-    except BotoCoreError as exc:  # no credentials, endpoint unreachable, ...
+    except NoCredentialsError as exc:  # waiting cannot produce credentials: fail now
+        return Outcome(False, f"AWS error {type(exc).__name__}: {exc}", final=True)
+    except BotoCoreError as exc:  # endpoint unreachable, ...
         return Outcome.fail(f"AWS error {type(exc).__name__}: {exc}")
     except Exception as exc:
         # A response shape the check did not expect must not hide the other checks' results.
@@ -63,7 +65,7 @@ def verify(
             attempts[check.name] += 1
             outcomes[check.name] = run_once(check, ctx)
             finished_at[check.name] = clock()
-        pending = [c for c in pending if not outcomes[c.name].passed]
+        pending = [c for c in pending if not outcomes[c.name].passed and not outcomes[c.name].final]
         remaining = deadline - clock()
         if not pending or remaining <= 0:
             break

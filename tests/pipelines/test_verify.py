@@ -791,3 +791,43 @@ def test_imports_no_provider_bindings() -> None:
     ).stdout
 
     assert loaded.strip() == "[]"
+
+
+def test_verify_stops_retrying_a_check_when_there_are_no_credentials() -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    from pipelines.verify.checks import Check
+    from pipelines.verify.model import Outcome
+    from pipelines.verify.runner import verify
+
+    calls: list[str] = []
+
+    def no_credentials(_ctx: Any) -> Outcome:
+        calls.append("aws")
+        raise NoCredentialsError
+
+    def flaky(_ctx: Any) -> Outcome:
+        calls.append("http")
+        return Outcome.fail("not yet")
+
+    slept: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    ctx = type("Ctx", (), {"expect": type("E", (), {"env": "dev", "base_url": "x"})()})()
+    report = verify(
+        ctx,  # type: ignore[arg-type]
+        [Check("aws", "needs credentials", no_credentials), Check("http", "retried", flaky)],
+        timeout_seconds=30,
+        interval_seconds=10,
+        clock=lambda: now[0],
+        sleep=sleep,
+    )
+    assert calls.count("aws") == 1  # failed for good at once
+    assert calls.count("http") == 4  # 0, 10, 20, 30 s: the retryable one keeps its budget
+    by_name = {r.name: r for r in report.results}
+    assert by_name["aws"].passed is False
+    assert by_name["aws"].reason.startswith("AWS error NoCredentialsError")
