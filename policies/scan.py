@@ -333,12 +333,36 @@ def _relative(path: Path) -> str:
 
 # ---------------------------------------------------------------------- suppressions
 _SUPPRESSION_FIELDS = {"check", "component", "resource", "justification", "by", "date"}
+#: Stack components a suppression can name (kakehashi-<env>-<component>, kakehashi-delivery).
+COMPONENTS = ("network", "data", "service", "delivery")
+#: ``environments:`` selectors besides environment names: every environment whose YAML says
+#: ``production: false`` (so a new non-production environment inherits the entry).
+NON_PRODUCTION = "non-production"
+ENVIRONMENTS_DIR = ROOT / "stacks" / "environments"
 
 
-def load_suppressions(path: Path | None) -> list[Suppression]:
-    """Parse and validate the suppression file; one error lists every problem."""
+def environment_production_flags(directory: Path = ENVIRONMENTS_DIR) -> dict[str, bool]:
+    """name -> ``production`` of every environment file (read as YAML: the config model's
+    pydantic stack is not installed in the checkov virtualenv)."""
+    flags = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == "delivery.yaml":
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        flags[path.stem] = bool(data.get("production", False)) if isinstance(data, dict) else False
+    return flags
+
+
+def load_suppressions(
+    path: Path | None, production_flags: dict[str, bool] | None = None
+) -> list[Suppression]:
+    """Parse and validate the suppression file; one error lists every problem.
+
+    ``environments`` entries are environment names or ``non-production`` (expanded here to
+    every environment with ``production: false``)."""
     if path is None or not path.exists():
         return []
+    flags = environment_production_flags() if production_flags is None else production_flags
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = raw.get("suppressions") or []
     problems, found = [], []
@@ -360,10 +384,30 @@ def load_suppressions(path: Path | None) -> list[Suppression]:
                 )
         if len(str(entry.get("justification", "")).split()) < 8:
             problems.append(f"{where}: justification must explain why (at least 8 words)")
+        if entry.get("component") and entry.get("component") not in COMPONENTS:
+            problems.append(
+                f"{where}: component={entry.get('component')!r}: one of {', '.join(COMPONENTS)}"
+            )
+        try:
+            dt.date.fromisoformat(str(entry.get("date", "")))
+        except ValueError:
+            problems.append(f"{where}: date={entry.get('date')!r}: an ISO date (YYYY-MM-DD)")
         envs = entry.get("environments") or []
         if not isinstance(envs, list):
             problems.append(f"{where}: environments must be a list")
             envs = []
+        expanded: list[str] = []
+        for name in map(str, envs):
+            if name == NON_PRODUCTION:
+                expanded += [e for e, production in flags.items() if not production]
+            elif name in flags:
+                expanded.append(name)
+            else:
+                problems.append(
+                    f"{where}: environments: {name!r}: one of {', '.join(flags)} or "
+                    f"{NON_PRODUCTION!r}"
+                )
+        envs = list(dict.fromkeys(expanded))
         if missing or unknown:
             continue
         found.append(

@@ -157,10 +157,12 @@ def main(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     say(f"  synthesizing {len(built.stacks)} stacks ...")
-    if target is not None and target.exists():
+    if target is not None and (target / "stacks").exists():
         # Only now that the build succeeded: stale stacks of an earlier run must not be
-        # scanned, but a failed run must not destroy the last good output either.
-        shutil.rmtree(target)
+        # scanned, but a failed run must not destroy the last good output either. (The App
+        # already made the folders it writes into; keep them, drop their contents.)
+        for old in (target / "stacks").iterdir():
+            shutil.rmtree(old)
     built.app.synth()
     if not summary:
         return 0

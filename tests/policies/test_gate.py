@@ -205,3 +205,53 @@ def test_keeps_every_real_suppression_valid() -> None:
     rules = load_suppressions(ROOT / "policies" / "suppressions.yaml")
     assert rules
     assert all(r.justification and r.by and r.date for r in rules)
+
+
+def test_rejects_unknown_component_environment_and_date(tmp_path: Path) -> None:
+    path = tmp_path / "suppressions.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "suppressions": [
+                    {
+                        "check": "CKV_AWS_338",
+                        "component": "netwrk",
+                        "resource": "aws_cloudwatch_log_group.x",
+                        "environments": ["qa-typo"],
+                        "justification": "a long enough justification of eight words here",
+                        "by": "me",
+                        "date": "yesterday",
+                    }
+                ]
+            }
+        )
+    )
+    with pytest.raises(ScanError) as caught:
+        load_suppressions(path, {"dev": False, "prod": True})
+    message = str(caught.value)
+    assert "entry 1: component='netwrk': one of network, data, service, delivery" in message
+    assert "entry 1: date='yesterday': an ISO date (YYYY-MM-DD)" in message
+    assert "entry 1: environments: 'qa-typo': one of dev, prod or 'non-production'" in message
+
+
+def test_non_production_selects_every_environment_that_is_not_production(tmp_path: Path) -> None:
+    path = tmp_path / "suppressions.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "suppressions": [
+                    {
+                        "check": "CKV_AWS_338",
+                        "component": "network",
+                        "resource": "aws_cloudwatch_log_group.x",
+                        "environments": ["non-production"],
+                        "justification": "a long enough justification of eight words here",
+                        "by": "me",
+                        "date": "2026-12-03",
+                    }
+                ]
+            }
+        )
+    )
+    (rule,) = load_suppressions(path, {"dev": False, "qa": False, "prod": True})
+    assert rule.environments == ("dev", "qa")
