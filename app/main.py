@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app.api.fast_read import OrderReadFastPath
 from app.api.routes import health, oauth, orders
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
@@ -56,6 +57,9 @@ def create_app(
         ],
     )
     install_problem_handlers(app)
+    # Inside the request middleware (request id, log line, 500s): the direct path for a
+    # successful order read; everything else reaches the routes below.
+    app.add_middleware(OrderReadFastPath, fastapi_app=app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.include_router(health.router)
     app.include_router(oauth.router)

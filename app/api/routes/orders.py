@@ -78,20 +78,38 @@ def _order_response(
     )
 
 
-async def _load_order(resources: Resources, order_id: uuid.UUID) -> tuple[int, str, bytes] | None:
-    key = resources.order_key(order_id)
-    cached = await resources.cache.get(key)
-    if cached is not None:
-        return _unpack(cached)
+async def _load_order_cached(
+    resources: Resources, order_id: uuid.UUID
+) -> tuple[int, str, bytes] | None:
+    cached = await resources.cache.get(resources.order_key(order_id))
+    return _unpack(cached) if cached is not None else None
+
+
+async def _load_order_from_database(
+    resources: Resources, order_id: uuid.UUID
+) -> tuple[tuple[int, str, bytes] | None, tuple[str, bytes] | None]:
+    """The order from the database, and the (key, value) to fill the cache with."""
     async with resources.engine.connect() as conn:
         document = await crud.get_order(conn, order_id=order_id)
     if document is None:
-        return None
+        return None, None
     body = orjson.dumps(document)
-    await resources.cache.add(
-        key, _pack(document, body), ttl_seconds=resources.settings.order_cache_ttl_seconds
-    )
-    return document["version"], document["partner_id"], body
+    loaded = (document["version"], document["partner_id"], body)
+    return loaded, (resources.order_key(order_id), _pack(document, body))
+
+
+async def _fill_order_cache(resources: Resources, key: str, value: bytes) -> None:
+    await resources.cache.add(key, value, ttl_seconds=resources.settings.order_cache_ttl_seconds)
+
+
+async def _load_order(resources: Resources, order_id: uuid.UUID) -> tuple[int, str, bytes] | None:
+    cached = await _load_order_cached(resources, order_id)
+    if cached is not None:
+        return cached
+    loaded, fill = await _load_order_from_database(resources, order_id)
+    if fill is not None:
+        await _fill_order_cache(resources, *fill)
+    return loaded
 
 
 @router.get(
