@@ -44,7 +44,7 @@ fmt: $(VENV)/.installed ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff format .
 
 clean: ## remove synthesized output and caches (keeps the virtualenv)
-	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdktf.out reports .pytest_cache .mypy_cache .ruff_cache
 
 # Each area keeps its own targets in mk/<area>.mk (app, policy, pipelines, ...).
 -include mk/*.mk

@@ -354,7 +354,9 @@ def environment_production_flags(directory: Path = ENVIRONMENTS_DIR) -> dict[str
 
 
 def load_suppressions(
-    path: Path | None, production_flags: dict[str, bool] | None = None
+    path: Path | None,
+    production_flags: dict[str, bool] | None = None,
+    components: Iterable[str] = COMPONENTS,
 ) -> list[Suppression]:
     """Parse and validate the suppression file; one error lists every problem.
 
@@ -363,6 +365,7 @@ def load_suppressions(
     if path is None or not path.exists():
         return []
     flags = environment_production_flags() if production_flags is None else production_flags
+    known_components = tuple(dict.fromkeys(components))
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = raw.get("suppressions") or []
     problems, found = [], []
@@ -384,9 +387,10 @@ def load_suppressions(
                 )
         if len(str(entry.get("justification", "")).split()) < 8:
             problems.append(f"{where}: justification must explain why (at least 8 words)")
-        if entry.get("component") and entry.get("component") not in COMPONENTS:
+        if entry.get("component") and entry.get("component") not in known_components:
             problems.append(
-                f"{where}: component={entry.get('component')!r}: one of {', '.join(COMPONENTS)}"
+                f"{where}: component={entry.get('component')!r}: one of "
+                f"{', '.join(known_components)}"
             )
         try:
             dt.date.fromisoformat(str(entry.get("date", "")))
@@ -824,7 +828,11 @@ def scan(
     from policies.document import StackDoc
 
     catalogue, documents = load_catalogue()
-    rules = load_suppressions(suppressions)
+    # Our stacks' components, plus those of whatever else is scanned (policy fixtures).
+    scanned_components = [
+        _stack_meta(json.loads(t.path.read_text(encoding="utf-8")), t.stack)[1] for t in targets
+    ]
+    rules = load_suppressions(suppressions, components=[*COMPONENTS, *scanned_components])
     findings = run_checkov(targets, catalogue) + run_documents(targets, documents)
     findings.sort(key=lambda f: (f.stack, f.check_id, f.resource))
     stale = apply_suppressions(findings, rules)
