@@ -38,7 +38,6 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.delivery.artifact_bucket import ArtifactBucket, ArtifactBucketProps
 from modules.delivery.build_project import BuildProject, BuildProjectProps
 from modules.delivery.github_oidc import (
     GithubActionsRole,
@@ -55,6 +54,7 @@ from modules.delivery.image_repository import (
 )
 from modules.iam import Condition, Statement, policy_document
 from modules.security.kms_key import ENCRYPT_DECRYPT_ACTIONS, KmsKey, KmsKeyProps, logs_service_use
+from modules.storage.secure_bucket import READ_WRITE_ACTIONS, SecureBucket, SecureBucketProps
 from stacks import naming
 from stacks.base import KakehashiStack
 from stacks.environments import DeliveryConfig, Environment
@@ -153,13 +153,17 @@ class DeliveryStack(KakehashiStack):
         self.connection = CodestarconnectionsConnection(
             self, "github", name="kakehashi-github", provider_type="GitHub"
         )
-        self.artifacts = ArtifactBucket(
+        # Artifacts (and their old versions) only matter while a release is promoted.
+        self.artifacts = SecureBucket(
             self,
             "artifacts",
-            ArtifactBucketProps(
+            SecureBucketProps(
                 name=f"kakehashi-delivery-artifacts-{account}",
                 kms_key=self.artifacts_key,
-                expiry_days=delivery.artifact_expiry_days,
+                expiration_days=delivery.artifact_expiry_days,
+                noncurrent_expiration_days=delivery.artifact_expiry_days,
+                abort_incomplete_upload_days=1,
+                deny_other_encryption_uploads=True,
             ),
         )
 
@@ -184,7 +188,7 @@ class DeliveryStack(KakehashiStack):
                     kms_key=self.artifacts_key,
                     logs_key=self.logs_key,
                     log_retention_days=delivery.log_retention_days,
-                    artifact_objects_arn=self.artifacts.objects_arn,
+                    artifact_objects_arn=self.artifacts.objects_arn(),
                     connection_arn=self.connection.arn,
                     statements=statements,
                     environment_variables=environment_variables,
@@ -280,8 +284,8 @@ class DeliveryStack(KakehashiStack):
                 [
                     Statement(
                         sid="Artifacts",
-                        actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                        resources=[self.artifacts.objects_arn],
+                        actions=list(READ_WRITE_ACTIONS),
+                        resources=[self.artifacts.objects_arn()],
                     ),
                     Statement(
                         sid="ArtifactBucket",

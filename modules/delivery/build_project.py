@@ -21,6 +21,7 @@ from constructs import Construct
 from modules.iam import Condition, Statement, policy_document
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.security.kms_key import ENCRYPT_DECRYPT_ACTIONS, KmsKey
+from modules.storage.secure_bucket import READ_WRITE_ACTIONS
 
 #: CodeBuild's documented log permissions, scoped to the project's own group.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -122,7 +123,7 @@ class BuildProject(Construct):
             Statement(sid="WriteOwnLogs", actions=LOG_ACTIONS, resources=[log_arn, f"{log_arn}:*"]),
             Statement(
                 sid="PipelineArtifacts",
-                actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                actions=list(READ_WRITE_ACTIONS),
                 resources=[props.artifact_objects_arn],
             ),
             Statement(
