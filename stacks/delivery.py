@@ -32,7 +32,6 @@ from cdktf_cdktf_provider_aws.codepipeline import (
 from cdktf_cdktf_provider_aws.codestarconnections_connection import (
     CodestarconnectionsConnection,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -52,7 +51,7 @@ from modules.delivery.image_repository import (
     ImageRepository,
     ImageRepositoryProps,
 )
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
 from modules.security.kms_key import ENCRYPT_DECRYPT_ACTIONS, KmsKey, KmsKeyProps, logs_service_use
 from modules.storage.secure_bucket import READ_WRITE_ACTIONS, SecureBucket, SecureBucketProps
 from stacks import naming
@@ -248,29 +247,14 @@ class DeliveryStack(KakehashiStack):
         )
 
         pipeline_arn = f"arn:aws:codepipeline:{region}:{account}:{naming.pipeline()}"
-        pipeline_role = IamRole(
+        pipeline_role = service_role(
             self,
             "pipeline-role",
             name=f"{naming.pipeline()}-codepipeline",
-            assume_role_policy=policy_document(
-                self,
-                "pipeline-trust",
-                [
-                    Statement(
-                        sid="CodePipelineThisPipeline",
-                        actions=["sts:AssumeRole"],
-                        principals={"Service": ["codepipeline.amazonaws.com"]},
-                        conditions=[
-                            Condition(
-                                test="StringEquals", variable="aws:SourceAccount", values=[account]
-                            ),
-                            Condition(
-                                test="ArnLike", variable="aws:SourceArn", values=[pipeline_arn]
-                            ),
-                        ],
-                    )
-                ],
-            ),
+            service="codepipeline.amazonaws.com",
+            sid="CodePipelineThisPipeline",
+            account_id=account,
+            source_arn=pipeline_arn,
         )
         projects = [self.build, *self.deploys.values()]
         IamRolePolicy(

@@ -28,7 +28,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 from constructs import Construct
 
 from modules.data.aurora_capacity import serverless_capacity_problems
-from modules.iam import Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.observability.retention import retention_problem
 from modules.security.kms_key import KmsKey
@@ -269,22 +269,15 @@ class AuroraPostgres(Construct):
                 kms_key=props.logs_key,
             ),
         )
-        self.monitoring_role = IamRole(
+        self.monitoring_role = service_role(
             self,
             "monitoring-role",
             name=f"{name}-rds-monitoring",
             description=f"Enhanced monitoring of {name}",
-            assume_role_policy=policy_document(
-                self,
-                "monitoring-trust",
-                [
-                    Statement(
-                        sid="RdsEnhancedMonitoring",
-                        actions=["sts:AssumeRole"],
-                        principals={"Service": ["monitoring.rds.amazonaws.com"]},
-                    )
-                ],
-            ),
+            service="monitoring.rds.amazonaws.com",
+            sid="RdsEnhancedMonitoring",
+            # The trust has never had source conditions; adding them is its own change.
+            account_id=None,
         )
         IamRolePolicyAttachment(
             self,
