@@ -32,13 +32,11 @@ from cdktf_cdktf_provider_aws.codepipeline import (
 from cdktf_cdktf_provider_aws.codestarconnections_connection import (
     CodestarconnectionsConnection,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.delivery.artifact_bucket import ArtifactBucket, ArtifactBucketProps
 from modules.delivery.build_project import BuildProject, BuildProjectProps
 from modules.delivery.github_oidc import (
     GithubActionsRole,
@@ -53,8 +51,9 @@ from modules.delivery.image_repository import (
     ImageRepository,
     ImageRepositoryProps,
 )
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
 from modules.security.kms_key import ENCRYPT_DECRYPT_ACTIONS, KmsKey, KmsKeyProps, logs_service_use
+from modules.storage.secure_bucket import READ_WRITE_ACTIONS, SecureBucket, SecureBucketProps
 from stacks import naming
 from stacks.base import KakehashiStack
 from stacks.environments import DeliveryConfig, Environment
@@ -153,13 +152,17 @@ class DeliveryStack(KakehashiStack):
         self.connection = CodestarconnectionsConnection(
             self, "github", name="kakehashi-github", provider_type="GitHub"
         )
-        self.artifacts = ArtifactBucket(
+        # Artifacts (and their old versions) only matter while a release is promoted.
+        self.artifacts = SecureBucket(
             self,
             "artifacts",
-            ArtifactBucketProps(
+            SecureBucketProps(
                 name=f"kakehashi-delivery-artifacts-{account}",
                 kms_key=self.artifacts_key,
-                expiry_days=delivery.artifact_expiry_days,
+                expiration_days=delivery.artifact_expiry_days,
+                noncurrent_expiration_days=delivery.artifact_expiry_days,
+                abort_incomplete_upload_days=1,
+                deny_other_encryption_uploads=True,
             ),
         )
 
@@ -184,7 +187,7 @@ class DeliveryStack(KakehashiStack):
                     kms_key=self.artifacts_key,
                     logs_key=self.logs_key,
                     log_retention_days=delivery.log_retention_days,
-                    artifact_objects_arn=self.artifacts.objects_arn,
+                    artifact_objects_arn=self.artifacts.objects_arn(),
                     connection_arn=self.connection.arn,
                     statements=statements,
                     environment_variables=environment_variables,
@@ -244,29 +247,14 @@ class DeliveryStack(KakehashiStack):
         )
 
         pipeline_arn = f"arn:aws:codepipeline:{region}:{account}:{naming.pipeline()}"
-        pipeline_role = IamRole(
+        pipeline_role = service_role(
             self,
             "pipeline-role",
             name=f"{naming.pipeline()}-codepipeline",
-            assume_role_policy=policy_document(
-                self,
-                "pipeline-trust",
-                [
-                    Statement(
-                        sid="CodePipelineThisPipeline",
-                        actions=["sts:AssumeRole"],
-                        principals={"Service": ["codepipeline.amazonaws.com"]},
-                        conditions=[
-                            Condition(
-                                test="StringEquals", variable="aws:SourceAccount", values=[account]
-                            ),
-                            Condition(
-                                test="ArnLike", variable="aws:SourceArn", values=[pipeline_arn]
-                            ),
-                        ],
-                    )
-                ],
-            ),
+            service="codepipeline.amazonaws.com",
+            sid="CodePipelineThisPipeline",
+            account_id=account,
+            source_arn=pipeline_arn,
         )
         projects = [self.build, *self.deploys.values()]
         IamRolePolicy(
@@ -280,8 +268,8 @@ class DeliveryStack(KakehashiStack):
                 [
                     Statement(
                         sid="Artifacts",
-                        actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                        resources=[self.artifacts.objects_arn],
+                        actions=list(READ_WRITE_ACTIONS),
+                        resources=[self.artifacts.objects_arn()],
                     ),
                     Statement(
                         sid="ArtifactBucket",

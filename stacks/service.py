@@ -31,7 +31,7 @@ from modules.compute.task_roles import TaskRoles, TaskRolesProps
 from modules.edge.alb import PublicLoadBalancer, PublicLoadBalancerProps, elb_log_delivery
 from modules.edge.certificate import DnsValidatedCertificate, DnsValidatedCertificateProps
 from modules.edge.web_acl import WebAcl, WebAclProps
-from modules.iam import Condition
+from modules.iam import source_conditions
 from modules.observability.alarm_topic import AlarmTopic, AlarmTopicProps
 from modules.observability.alarms import Alarms, AlarmsProps
 from modules.observability.dashboard import Dashboard, DashboardProps
@@ -106,18 +106,7 @@ class ServiceStack(KakehashiStack):
                         sid="S3ServerAccessLogDelivery",
                         principals={"Service": ["logging.s3.amazonaws.com"]},
                         key_prefix="s3/",
-                        conditions=[
-                            Condition(
-                                test="StringEquals",
-                                variable="aws:SourceAccount",
-                                values=[env.account_id],
-                            ),
-                            Condition(
-                                test="ArnLike",
-                                variable="aws:SourceArn",
-                                values=[f"arn:aws:s3:::{static_name}"],
-                            ),
-                        ],
+                        conditions=source_conditions(env.account_id, f"arn:aws:s3:::{static_name}"),
                     ),
                 ],
             ),

@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
 
 #: Pulling an image from one repository (GetAuthorizationToken has no resource ARN).
 ECR_PULL_ACTIONS = (
@@ -64,44 +64,29 @@ class TaskRoles(Construct):
                 f"TaskRoles {id_}: image_repository_arn={props.image_repository_arn!r}: "
                 "an ECR repository ARN"
             )
-        trust = policy_document(
-            self,
-            "trust",
-            [
-                Statement(
-                    sid="EcsTasks",
-                    actions=["sts:AssumeRole"],
-                    principals={"Service": ["ecs-tasks.amazonaws.com"]},
-                    conditions=[
-                        Condition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[props.account_id],
-                        ),
-                        Condition(
-                            test="ArnLike",
-                            variable="aws:SourceArn",
-                            values=[f"arn:aws:ecs:{props.region}:{props.account_id}:*"],
-                        ),
-                    ],
-                )
-            ],
-        )
-        self.execution_role = IamRole(
-            self,
+
+        def ecs_tasks_role(id_: str, name: str, description: str) -> IamRole:
+            return service_role(
+                self,
+                id_,
+                name=name,
+                description=description,
+                service="ecs-tasks.amazonaws.com",
+                sid="EcsTasks",
+                account_id=props.account_id,
+                source_arn=f"arn:aws:ecs:{props.region}:{props.account_id}:*",
+                max_session_duration_seconds=3600,
+            )
+
+        self.execution_role = ecs_tasks_role(
             "execution",
-            name=props.execution_role_name,
-            description="ECS agent: pull the API image, write its logs, inject its secrets",
-            assume_role_policy=trust,
-            max_session_duration=3600,
+            props.execution_role_name,
+            "ECS agent: pull the API image, write its logs, inject its secrets",
         )
-        self.task_role = IamRole(
-            self,
+        self.task_role = ecs_tasks_role(
             "task",
-            name=props.task_role_name,
-            description="The API at runtime: JWT signing key, secrets it refreshes",
-            assume_role_policy=trust,
-            max_session_duration=3600,
+            props.task_role_name,
+            "The API at runtime: JWT signing key, secrets it refreshes",
         )
         IamRolePolicy(
             self.execution_role,

@@ -21,14 +21,11 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
 )
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
-    VpcSecurityGroupIngressRule,
-)
 from constructs import Construct
 
 from modules.data.aurora_capacity import serverless_capacity_problems
-from modules.iam import Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
+from modules.network.client_port_security_group import client_port_security_group
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.observability.retention import retention_problem
 from modules.security.kms_key import KmsKey
@@ -229,25 +226,14 @@ class AuroraPostgres(Construct):
             description=f"{name}: isolated data subnets",
             subnet_ids=list(props.subnet_ids),
         )
-        # No inline rules: Terraform then removes AWS's default allow-all egress, and the
-        # single ingress rule below is its own resource (the service stack never edits it).
-        self.security_group = SecurityGroup(
+        self.security_group = client_port_security_group(
             self,
-            "security-group",
             name=f"{name}-aurora",
             description=f"{name} Aurora PostgreSQL: {props.port} from the service only",
             vpc_id=props.vpc_id,
-            tags={"Name": f"{name}-aurora"},
-        )
-        VpcSecurityGroupIngressRule(
-            self,
-            "ingress-from-clients",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=props.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=props.port,
-            to_port=props.port,
-            description="PostgreSQL from the service tasks",
+            port=props.port,
+            client_security_group_id=props.client_security_group_id,
+            rule_description="PostgreSQL from the service tasks",
         )
         self.parameter_group = RdsClusterParameterGroup(
             self,
@@ -269,22 +255,15 @@ class AuroraPostgres(Construct):
                 kms_key=props.logs_key,
             ),
         )
-        self.monitoring_role = IamRole(
+        self.monitoring_role = service_role(
             self,
             "monitoring-role",
             name=f"{name}-rds-monitoring",
             description=f"Enhanced monitoring of {name}",
-            assume_role_policy=policy_document(
-                self,
-                "monitoring-trust",
-                [
-                    Statement(
-                        sid="RdsEnhancedMonitoring",
-                        actions=["sts:AssumeRole"],
-                        principals={"Service": ["monitoring.rds.amazonaws.com"]},
-                    )
-                ],
-            ),
+            service="monitoring.rds.amazonaws.com",
+            sid="RdsEnhancedMonitoring",
+            # The trust has never had source conditions; adding them is its own change.
+            account_id=None,
         )
         IamRolePolicyAttachment(
             self,

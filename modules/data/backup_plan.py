@@ -14,11 +14,10 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 )
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import service_role
 from modules.security.kms_key import KmsKey
 
 #: AWS managed policies AWS Backup needs to take and restore recovery points.
@@ -78,25 +77,14 @@ class BackupPlan(Construct):
                 )
             ],
         )
-        trust = policy_document(
+        self.role = service_role(
             self,
-            "trust",
-            [
-                Statement(
-                    sid="AwsBackup",
-                    actions=["sts:AssumeRole"],
-                    principals={"Service": ["backup.amazonaws.com"]},
-                    conditions=[
-                        Condition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[props.account_id],
-                        )
-                    ],
-                )
-            ],
+            "role",
+            name=f"{props.name}-backup",
+            service="backup.amazonaws.com",
+            sid="AwsBackup",
+            account_id=props.account_id,
         )
-        self.role = IamRole(self, "role", name=f"{props.name}-backup", assume_role_policy=trust)
         for index, arn in enumerate((BACKUP_POLICY_ARN, RESTORE_POLICY_ARN)):
             IamRolePolicyAttachment(self, f"managed-{index}", role=self.role.name, policy_arn=arn)
         # AWS Backup encrypts recovery points with the vault key on the service's behalf.

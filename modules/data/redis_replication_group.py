@@ -17,12 +17,9 @@ from cdktf_cdktf_provider_aws.elasticache_replication_group import (
 )
 from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
-    VpcSecurityGroupIngressRule,
-)
 from constructs import Construct
 
+from modules.network.client_port_security_group import client_port_security_group
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.observability.retention import retention_problem
 from modules.security.generated_secret_value import (
@@ -203,23 +200,14 @@ class RedisReplicationGroup(Construct):
             description=f"{name}: isolated data subnets",
             subnet_ids=list(props.subnet_ids),
         )
-        self.security_group = SecurityGroup(
+        self.security_group = client_port_security_group(
             self,
-            "security-group",
             name=f"{name}-cache",
             description=f"{name} {props.engine}: {props.port} from the service only",
             vpc_id=props.vpc_id,
-            tags={"Name": f"{name}-cache"},
-        )
-        VpcSecurityGroupIngressRule(
-            self,
-            "ingress-from-clients",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=props.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=props.port,
-            to_port=props.port,
-            description=f"{props.engine} (TLS) from the service tasks",
+            port=props.port,
+            client_security_group_id=props.client_security_group_id,
+            rule_description=f"{props.engine} (TLS) from the service tasks",
         )
         self.parameter_group = ElasticacheParameterGroup(
             self,

@@ -14,13 +14,13 @@ from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProjectLogsConfigCloudwatchLogs,
     CodebuildProjectSource,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.security.kms_key import ENCRYPT_DECRYPT_ACTIONS, KmsKey
+from modules.storage.secure_bucket import READ_WRITE_ACTIONS
 
 #: CodeBuild's documented log permissions, scoped to the project's own group.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -92,37 +92,21 @@ class BuildProject(Construct):
             ),
         )
         log_arn = f"arn:aws:logs:{props.region}:{props.account_id}:log-group:{log_name}"
-        trust = policy_document(
-            self,
-            "trust",
-            [
-                Statement(
-                    sid="CodeBuildThisProject",
-                    actions=["sts:AssumeRole"],
-                    principals={"Service": ["codebuild.amazonaws.com"]},
-                    conditions=[
-                        Condition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[props.account_id],
-                        ),
-                        Condition(test="ArnLike", variable="aws:SourceArn", values=[self.arn]),
-                    ],
-                )
-            ],
-        )
-        self.role = IamRole(
+        self.role = service_role(
             self,
             "role",
             name=f"{props.name}-codebuild",
-            assume_role_policy=trust,
-            max_session_duration=3600,
+            service="codebuild.amazonaws.com",
+            sid="CodeBuildThisProject",
+            account_id=props.account_id,
+            source_arn=self.arn,
+            max_session_duration_seconds=3600,
         )
         base = [
             Statement(sid="WriteOwnLogs", actions=LOG_ACTIONS, resources=[log_arn, f"{log_arn}:*"]),
             Statement(
                 sid="PipelineArtifacts",
-                actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                actions=list(READ_WRITE_ACTIONS),
                 resources=[props.artifact_objects_arn],
             ),
             Statement(

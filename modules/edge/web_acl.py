@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import Statement, policy_document, source_conditions
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.security.kms_key import KmsKey
 
@@ -240,18 +240,9 @@ class WebAcl(Construct):
                         actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                         resources=[f"{_log_group_arn(props)}:log-stream:*"],
                         principals={"Service": ["delivery.logs.amazonaws.com"]},
-                        conditions=[
-                            Condition(
-                                test="StringEquals",
-                                variable="aws:SourceAccount",
-                                values=[props.account_id],
-                            ),
-                            Condition(
-                                test="ArnLike",
-                                variable="aws:SourceArn",
-                                values=[f"arn:aws:logs:{props.region}:{props.account_id}:*"],
-                            ),
-                        ],
+                        conditions=source_conditions(
+                            props.account_id, f"arn:aws:logs:{props.region}:{props.account_id}:*"
+                        ),
                     )
                 ],
             ),

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from modules.iam import Condition, Statement, policy_document
+from modules.iam import Statement, policy_document, service_role
 from modules.observability.log_group import EncryptedLogGroup, EncryptedLogGroupProps
 from modules.security.kms_key import KmsKey
 
@@ -69,33 +68,14 @@ class VpcFlowLogs(Construct):
                 kms_key=props.kms_key,
             ),
         )
-        trust = policy_document(
+        self.role = service_role(
             self,
-            "trust",
-            [
-                Statement(
-                    sid="FlowLogsService",
-                    actions=["sts:AssumeRole"],
-                    principals={"Service": ["vpc-flow-logs.amazonaws.com"]},
-                    conditions=[
-                        Condition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[props.account_id],
-                        ),
-                        Condition(
-                            test="ArnLike",
-                            variable="aws:SourceArn",
-                            values=[
-                                f"arn:aws:ec2:{props.region}:{props.account_id}:vpc-flow-log/*"
-                            ],
-                        ),
-                    ],
-                )
-            ],
-        )
-        self.role = IamRole(
-            self, "role", name=f"{props.name}-vpc-flow-logs", assume_role_policy=trust
+            "role",
+            name=f"{props.name}-vpc-flow-logs",
+            service="vpc-flow-logs.amazonaws.com",
+            sid="FlowLogsService",
+            account_id=props.account_id,
+            source_arn=f"arn:aws:ec2:{props.region}:{props.account_id}:vpc-flow-log/*",
         )
         IamRolePolicy(
             self,

@@ -41,6 +41,9 @@ from modules.security.kms_key import KmsKey
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 LIST_ACTIONS = ("s3:ListBucket",)
 WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
+#: Read objects and add new ones, never delete: what a pipeline or build role needs on an
+#: artifact store (read its inputs, write its outputs).
+READ_WRITE_ACTIONS = (*READ_ACTIONS, "s3:PutObject")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +83,11 @@ class SecureBucketProps:
     none.
     ``force_destroy``: allow ``terraform destroy`` to delete a non-empty bucket. Default:
     false.
+    ``abort_incomplete_upload_days``: incomplete multipart uploads are removed after this.
+    Default: 7.
+    ``deny_other_encryption_uploads``: the bucket policy also denies uploads that ask for an
+    encryption other than SSE-KMS (uploads that name none get the default encryption); only
+    with ``SSE-KMS``. Default: false (an upload may ask for SSE-S3).
     """
 
     name: str
@@ -91,13 +99,16 @@ class SecureBucketProps:
     access_log_prefix: str | None = None
     log_deliveries: Sequence[LogDelivery] = field(default_factory=tuple)
     force_destroy: bool = False
+    abort_incomplete_upload_days: int = 7
+    deny_other_encryption_uploads: bool = False
 
 
 class SecureBucket(Construct):
     """Guarantees: every public access path blocked; ACLs disabled (bucket owner enforced);
     default encryption (SSE-KMS with a bucket key, or SSE-S3); versioning on; a lifecycle that
     removes noncurrent versions and incomplete uploads (and current objects when
-    ``expiration_days`` is set); a bucket policy denying any request not made over TLS.
+    ``expiration_days`` is set); a bucket policy denying any request not made over TLS (and,
+    with ``deny_other_encryption_uploads``, any upload asking for another encryption).
     """
 
     def __init__(self, scope: Construct, id_: str, props: SecureBucketProps) -> None:
@@ -113,6 +124,12 @@ class SecureBucket(Construct):
             problems.append(
                 f"noncurrent_expiration_days={props.noncurrent_expiration_days}: must be >= 1"
             )
+        if props.abort_incomplete_upload_days < 1:
+            problems.append(
+                f"abort_incomplete_upload_days={props.abort_incomplete_upload_days}: must be >= 1"
+            )
+        if props.deny_other_encryption_uploads and props.encryption != "SSE-KMS":
+            problems.append("deny_other_encryption_uploads needs encryption='SSE-KMS'")
         for delivery in props.log_deliveries:
             if not delivery.key_prefix.endswith("/"):
                 problems.append(f"log_deliveries[{delivery.sid}].key_prefix must end with '/'")
@@ -179,7 +196,7 @@ class SecureBucket(Construct):
                     ],
                     abort_incomplete_multipart_upload=[
                         S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=7
+                            days_after_initiation=props.abort_incomplete_upload_days
                         )
                     ],
                 )
@@ -206,6 +223,23 @@ class SecureBucket(Construct):
                 ],
             )
         ]
+        if props.deny_other_encryption_uploads:
+            statements.append(
+                Statement(
+                    sid="DenyOtherEncryption",
+                    effect="Deny",
+                    actions=["s3:PutObject"],
+                    resources=[self.objects_arn()],
+                    principals={"AWS": ["*"]},
+                    conditions=[
+                        Condition(
+                            test="StringNotEqualsIfExists",
+                            variable="s3:x-amz-server-side-encryption",
+                            values=["aws:kms"],
+                        )
+                    ],
+                )
+            )
         statements += [
             Statement(
                 sid=d.sid,

@@ -180,6 +180,26 @@ def test_artifact_store_is_the_encrypted_private_tls_only_bucket(stack: Stack) -
     assert tls["condition"] == [
         {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
     ]
+    other = statements(stack, policy["policy"])["DenyOtherEncryption"]
+    assert (other["effect"], other["actions"]) == ("Deny", ["s3:PutObject"])
+    assert other["resources"] == [f"arn:aws:s3:::{bucket['bucket']}/*"]
+    assert other["condition"] == [
+        {
+            "test": "StringNotEqualsIfExists",
+            "variable": "s3:x-amz-server-side-encryption",
+            "values": ["aws:kms"],
+        }
+    ]
+
+
+def test_artifacts_and_their_old_versions_expire_after_artifact_expiry_days(stack: Stack) -> None:
+    _, lifecycle = stack.one("aws_s3_bucket_lifecycle_configuration")
+    (rule,) = lifecycle["rule"]
+    days = DELIVERY.artifact_expiry_days
+    assert rule["status"] == "Enabled"
+    assert rule["expiration"] == [{"days": days}]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": days}]
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
 
 
 def test_only_the_build_project_is_privileged(stack: Stack) -> None:

@@ -30,18 +30,25 @@ def test_fails_when_sse_s3_is_given_a_key() -> None:
         _build(with_key=True, encryption="SSE-S3")
 
 
+def test_fails_when_deny_other_encryption_uploads_is_set_without_sse_kms() -> None:
+    with pytest.raises(ValueError, match="deny_other_encryption_uploads needs encryption='SSE-KMS"):
+        _build(encryption="SSE-S3", deny_other_encryption_uploads=True)
+
+
 def test_reports_every_problem_at_once() -> None:
     with pytest.raises(ValueError, match="SecureBucket bucket") as info:
         _build(
             encryption="SSE-S3",
             expiration_days=0,
             noncurrent_expiration_days=0,
+            abort_incomplete_upload_days=0,
             log_deliveries=[LogDelivery(sid="X", principals={"AWS": ["a"]}, key_prefix="no-slash")],
         )
     text = str(info.value)
     for expected in (
         "expiration_days=0",
         "noncurrent_expiration_days=0",
+        "abort_incomplete_upload_days=0",
         "log_deliveries[X].key_prefix must end with '/'",
     ):
         assert expected in text
