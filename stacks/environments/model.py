@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -687,17 +687,62 @@ def _format_pydantic(env: str, error: ValidationError) -> Iterator[Problem]:
         yield Problem(env, loc or "<file>", value, message)
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The config models an annotation (possibly a union) can hold."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _known_keys_only(model: type[BaseModel], data: Any) -> Any:
+    """A copy of ``data`` keeping only the keys ``model`` declares, recursively."""
+    if not isinstance(data, dict):
+        return data
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            continue
+        candidates = _models_in(field.annotation)
+        if len(candidates) > 1 and isinstance(value, dict):  # a union tagged by ``kind``
+            candidates = [
+                m
+                for m in candidates
+                if "kind" in m.model_fields
+                and get_args(m.model_fields["kind"].annotation) == (value.get("kind"),)
+            ]
+        kept[key] = _known_keys_only(candidates[0], value) if len(candidates) == 1 else value
+    return kept
+
+
+def _parse(name: str, data: Any) -> tuple[Environment | None, Environment | None, list[Problem]]:
+    """(the environment or None, a best-effort reading for further checks, problems).
+
+    When the only structural problems are unknown keys (typos), the file is read once more
+    without them, so the cross-field and cross-environment rules still run and every
+    problem of the file is reported in one go rather than one round at a time."""
+    if not isinstance(data, dict):
+        return None, None, [Problem(name, "<file>", type(data).__name__, "must be a mapping")]
+    if data.get("name", name) != name:
+        problem = Problem(name, "name", data.get("name"), f"must match the file name {name!r}")
+        return None, None, [problem]
+    raw = {"name": name, **data}
+    try:
+        env = Environment.model_validate(raw)
+    except ValidationError as exc:
+        problems = list(_format_pydantic(name, exc))
+        try:
+            best_effort = Environment.model_validate(_known_keys_only(Environment, raw))
+        except ValidationError:
+            return None, None, problems
+        return None, best_effort, problems + [p for rule in RULES for p in rule(best_effort)]
+    return env, env, [problem for rule in RULES for problem in rule(env)]
+
+
 def parse_environment(name: str, data: Any) -> tuple[Environment | None, list[Problem]]:
     """Validate one environment's raw data; return it (or None) and its problems."""
-    if not isinstance(data, dict):
-        return None, [Problem(name, "<file>", type(data).__name__, "must be a mapping")]
-    if data.get("name", name) != name:
-        return None, [Problem(name, "name", data.get("name"), f"must match the file name {name!r}")]
-    try:
-        env = Environment.model_validate({"name": name, **data})
-    except ValidationError as exc:
-        return None, list(_format_pydantic(name, exc))
-    return env, [problem for rule in RULES for problem in rule(env)]
+    env, _, problems = _parse(name, data)
+    return env, problems
 
 
 def env_order(name: str) -> tuple[int, str]:
@@ -723,17 +768,20 @@ def load_environments(
                 raw[path.stem] = _YamlFailure(str(exc))
     problems: list[Problem] = []
     envs: dict[str, Environment] = {}
+    readable: dict[str, Environment] = {}  # valid, or valid once unknown keys are dropped
     if not raw:
         problems.append(Problem("<none>", str(directory), None, "no environment files found"))
     for name, data in sorted(raw.items(), key=lambda item: env_order(item[0])):
         if isinstance(data, _YamlFailure):
             problems.append(Problem(name, "<file>", None, f"not valid YAML: {data.reason}"))
             continue
-        env, env_problems = parse_environment(name, data)
+        env, best_effort, env_problems = _parse(name, data)
         problems.extend(env_problems)
         if env is not None:
             envs[name] = env
-    problems.extend(_cross_environment_problems(envs))
+        if best_effort is not None:
+            readable[name] = best_effort
+    problems.extend(_cross_environment_problems(readable))
     if problems:
         raise ConfigError(problems)
     return envs

@@ -230,3 +230,22 @@ def test_rejects_a_bad_delivery_config(tmp_path: Path) -> None:
         ("delivery", "account_id"),
         ("delivery", "extra"),
     ]
+
+
+def test_reports_rule_and_overlap_problems_alongside_a_typo_in_the_same_file() -> None:
+    raw = _raw()
+    dev = raw["dev"]
+    dev["cache"]["node_typ"] = dev["cache"].pop("node_type")  # a typo: unknown + missing
+    dev["cache"]["node_type"] = "cache.t4g.micro"  # ... fixed for the missing half only
+    dev["database"]["capacity"]["max_acu"] = 4.25
+    dev["network"]["vpc_cidr"] = "10.20.0.0/17"  # inside staging's 10.20.0.0/16
+    dev["service"]["memory_mib"] = 4096
+    problems = _problems(raw)
+    fields = [p.split(" = ")[0] for p in problems]
+    assert "dev: cache.node_typ" in fields
+    assert "dev: database.capacity.max_acu" in fields
+    assert "dev: service.memory_mib" in fields
+    assert any(
+        p.startswith("staging: network.vpc_cidr = '10.20.0.0/16': overlaps dev's 10.20.0.0/17")
+        for p in problems
+    ), problems
