@@ -94,3 +94,18 @@ authenticate = PartnerAuth(
 Authenticated = Security(authenticate)
 ReadPrincipal = Annotated[Principal, Security(authenticate, scopes=["orders:read"])]
 WritePrincipal = Annotated[Principal, Security(authenticate, scopes=["orders:write"])]
+
+
+async def require_json_body(request: Request) -> None:
+    """Bodies are JSON: anything else is refused with 415 before it is parsed."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise ProblemError(
+            415,
+            slug="unsupported-media-type",
+            detail="Send the request body as application/json.",
+            headers={"Accept": "application/json"},
+        )
+
+
+JsonBody = Depends(require_json_body)

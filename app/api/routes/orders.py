@@ -15,7 +15,14 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from app.api.deps import Authenticated, ReadPrincipal, ResourcesDep, SessionDep, WritePrincipal
+from app.api.deps import (
+    Authenticated,
+    JsonBody,
+    ReadPrincipal,
+    ResourcesDep,
+    SessionDep,
+    WritePrincipal,
+)
 from app.carrier.client import CarrierUnavailableError, ShipmentNotFoundError, shipment_document
 from app.core.errors import ProblemError, problem_responses
 from app.crud import orders as crud
@@ -27,7 +34,7 @@ router = APIRouter(
     prefix="/v1/orders",
     tags=["orders"],
     dependencies=[Authenticated],
-    responses=problem_responses(400, 401, 403, 422, 500, 503),
+    responses=problem_responses(400, 401, 403, 415, 422, 500, 503),
 )
 
 JSON = "application/json"
@@ -204,6 +211,7 @@ async def list_orders(
 @router.post(
     "",
     status_code=201,
+    dependencies=[JsonBody],
     response_model=OrderOut,
     summary="Create an order (idempotent)",
     responses={
@@ -262,6 +270,7 @@ async def create_order(
 
 @router.patch(
     "/{order_id}",
+    dependencies=[JsonBody],
     response_model=OrderOut,
     summary="Change an order's status",
     responses={

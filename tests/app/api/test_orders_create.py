@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -234,3 +235,21 @@ async def test_reject_order_when_token_lacks_write_scope(api: Api, partner: Part
 
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
+async def test_create_order_returns_415_when_the_body_is_not_json(
+    api: Api, partner: Partner, db: asyncpg.Connection
+) -> None:
+    headers = {**partner.auth(), "Idempotency-Key": "plain-1", "Content-Type": "text/plain"}
+    response = await api.client.post(
+        "/v1/orders", content=json.dumps(order_body()), headers=headers
+    )
+
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 415
+    assert response.json()["request_id"]
+    count = await db.fetchval(
+        "select count(*) from orders where partner_id = $1", partner.client_id
+    )
+    assert count == 0
