@@ -20,7 +20,7 @@ fi
 if ! "$venv/bin/uv" --version 2>/dev/null | grep -q "$UV_VERSION"; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-echo "bootstrap: syncing $venv with $lock (first run compiles the AWS bindings: ~1 min)"
+echo "bootstrap: syncing $venv with $lock (first run: 1-2 min, byte-compiling everything once)"
 # Byte-compile at install time: the AWS provider bindings are 230 MB of Python and this
 # machine may set PYTHONDONTWRITEBYTECODE, which would recompile them on every import.
 UV_COMPILE_BYTECODE_TIMEOUT=${UV_COMPILE_BYTECODE_TIMEOUT:-1800} \
