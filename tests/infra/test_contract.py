@@ -116,7 +116,7 @@ def test_finds_nothing_in_a_contract_environment() -> None:
             "environment variable JWT_LOCAL_PRIVATE_KEY_PEM contains a private key",
         ),
         (
-            {"BACKUP_TARGET": "AKIAIOSFODNN7EXAMPLE"},
+            {"BACKUP_TARGET": "ASIAIOSFODNN7EXAMPLE"},
             COMMAND,
             "environment variable BACKUP_TARGET contains an AWS access key id",
         ),
