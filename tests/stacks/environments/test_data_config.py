@@ -7,36 +7,24 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import yaml
 
 from modules.data.aurora_capacity import serverless_capacity_problems
 from stacks.environments import ConfigError, load_environments
 from stacks.environments.model import (
     CONNECTION_HEADROOM,
-    DELIVERY_FILE,
-    ENVIRONMENTS_DIR,
     ServerlessCapacity,
 )
-
-
-def _raw() -> dict[str, Any]:
-    return {
-        p.stem: yaml.safe_load(p.read_text())
-        for p in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))
-        if p.name != DELIVERY_FILE
-    }
+from tests.stacks.environments.raw_config import problems_of, raw_environments
 
 
 def _problems_with(env: str, block: str, **changes: Any) -> list[str]:
-    raw = _raw()
+    raw = raw_environments()
     raw[env][block].update(changes)
-    with pytest.raises(ConfigError) as info:
-        load_environments(raw=raw)
-    return [str(p) for p in info.value.problems]
+    return problems_of(raw)
 
 
 def _capacity(env: str, **capacity: Any) -> list[str]:
-    raw = _raw()
+    raw = raw_environments()
     raw[env]["database"]["capacity"] = {"kind": "serverless", **capacity}
     with pytest.raises(ConfigError) as info:
         load_environments(raw=raw)
@@ -174,7 +162,7 @@ def test_rejects_a_service_scale_out_beyond_the_connection_budget() -> None:
 
 
 def test_accepts_a_connection_budget_met_exactly() -> None:
-    raw = _raw()
+    raw = raw_environments()
     raw["prod"]["database"]["max_connections"] = 420
     assert load_environments(raw=raw)["prod"].database.max_connections == 420
 

@@ -7,24 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from stacks.environments import ConfigError, SynthOptions, load_environments
-from stacks.environments.model import DELIVERY_FILE, ENVIRONMENTS_DIR, load_delivery
-
-
-def _raw() -> dict[str, Any]:
-    return {
-        p.stem: yaml.safe_load(p.read_text())
-        for p in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))
-        if p.name != DELIVERY_FILE
-    }
-
-
-def _problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_environments(raw=raw)
-    return [str(p) for p in info.value.problems]
+from stacks.environments.model import ENVIRONMENTS_DIR, load_delivery
+from tests.stacks.environments.raw_config import problems_of, raw_environments
 
 
 def test_loads_the_three_real_environments() -> None:
@@ -115,28 +101,28 @@ def test_loads_the_three_real_environments() -> None:
 def test_rejects_bad_value_with_its_message(
     env: str, path: tuple[str, ...], value: Any, expected: str
 ) -> None:
-    raw = _raw()
+    raw = raw_environments()
     target = raw[env]
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    problems = _problems(raw)
+    problems = problems_of(raw)
     assert any(p.startswith(expected) for p in problems), problems
 
 
 def test_rejects_unknown_keys() -> None:
-    raw = _raw()
+    raw = raw_environments()
     raw["dev"]["network"]["vpc_cdir"] = "10.1.0.0/16"
     raw["prod"]["colour"] = "blue"
-    problems = _problems(raw)
+    problems = problems_of(raw)
     assert any(p.startswith("dev: network.vpc_cdir = '10.1.0.0/16': unknown key") for p in problems)
     assert any(p.startswith("prod: colour = 'blue': unknown key") for p in problems)
 
 
 def test_rejects_overlapping_vpc_cidrs_across_environments() -> None:
-    raw = _raw()
+    raw = raw_environments()
     raw["staging"]["network"]["vpc_cidr"] = "10.10.128.0/17"  # inside dev's 10.10.0.0/16
-    problems = _problems(raw)
+    problems = problems_of(raw)
     assert any(
         p.startswith("staging: network.vpc_cidr = '10.10.128.0/17': overlaps dev's 10.10.0.0/16")
         for p in problems
@@ -144,12 +130,12 @@ def test_rejects_overlapping_vpc_cidrs_across_environments() -> None:
 
 
 def test_reports_every_problem_of_every_environment_at_once() -> None:
-    raw = _raw()
+    raw = raw_environments()
     raw["dev"]["account_id"] = "abc"
     raw["staging"]["network"]["az_count"] = 7
     raw["prod"]["network"]["nat_strategy"] = "single"
     raw["prod"]["cache"]["num_cache_clusters"] = 1
-    problems = _problems(raw)
+    problems = problems_of(raw)
     assert [p.split(":")[0] + ":" + p.split(":")[1] for p in problems] == [
         "dev: account_id = 'abc'",
         "staging: network.az_count = 7",
@@ -169,7 +155,7 @@ def test_rejects_a_file_that_is_not_a_mapping_or_not_yaml(tmp_path: Path) -> Non
 
 
 def test_error_message_lists_every_problem() -> None:
-    raw = _raw()
+    raw = raw_environments()
     raw["dev"]["account_id"] = "1"
     raw["dev"]["alarm_email"] = "not-an-email"
     with pytest.raises(ConfigError) as info:
@@ -205,7 +191,7 @@ def test_synth_options_read_environment_selection() -> None:
 
 
 def test_raw_config_is_not_mutated_by_loading() -> None:
-    raw = _raw()
+    raw = raw_environments()
     before = copy.deepcopy(raw)
     load_environments(raw=raw)
     assert raw == before
@@ -233,14 +219,14 @@ def test_rejects_a_bad_delivery_config(tmp_path: Path) -> None:
 
 
 def test_reports_rule_and_overlap_problems_alongside_a_typo_in_the_same_file() -> None:
-    raw = _raw()
+    raw = raw_environments()
     dev = raw["dev"]
     dev["cache"]["node_typ"] = dev["cache"].pop("node_type")  # a typo: unknown + missing
     dev["cache"]["node_type"] = "cache.t4g.micro"  # ... fixed for the missing half only
     dev["database"]["capacity"]["max_acu"] = 4.25
     dev["network"]["vpc_cidr"] = "10.20.0.0/17"  # inside staging's 10.20.0.0/16
     dev["service"]["memory_mib"] = 4096
-    problems = _problems(raw)
+    problems = problems_of(raw)
     fields = [p.split(" = ")[0] for p in problems]
     assert "dev: cache.node_typ" in fields
     assert "dev: database.capacity.max_acu" in fields

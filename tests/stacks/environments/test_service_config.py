@@ -5,24 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
-from stacks.environments import ConfigError, load_environments
-from stacks.environments.model import DELIVERY_FILE, ENVIRONMENTS_DIR
-
-
-def _raw() -> dict[str, Any]:
-    return {
-        p.stem: yaml.safe_load(p.read_text())
-        for p in sorted(ENVIRONMENTS_DIR.glob("*.yaml"))
-        if p.name != DELIVERY_FILE
-    }
-
-
-def _problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_environments(raw=raw)
-    return [str(p) for p in info.value.problems]
+from stacks.environments import load_environments
+from tests.stacks.environments.raw_config import problems_of, raw_environments
 
 
 def test_defaults_of_the_service_blocks() -> None:
@@ -102,17 +87,17 @@ def test_defaults_of_the_service_blocks() -> None:
 def test_rejects_bad_service_value_with_its_message(
     env: str, path: tuple[str, ...], value: Any, expected: str
 ) -> None:
-    raw = _raw()
+    raw = raw_environments()
     target = raw[env]
     for key in path[:-1]:
         target = target.setdefault(key, {})
     target[path[-1]] = value
-    problems = _problems(raw)
+    problems = problems_of(raw)
     assert any(p.startswith(expected) for p in problems), problems
 
 
 def test_carrier_base_url_is_required() -> None:
-    raw = _raw()
+    raw = raw_environments()
     del raw["staging"]["service"]["carrier_base_url"]
-    problems = _problems(raw)
+    problems = problems_of(raw)
     assert any(p.startswith("staging: service.carrier_base_url") for p in problems), problems
