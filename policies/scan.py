@@ -124,6 +124,19 @@ class ScannerSection:
     blocking: int = 0
     note: str = ""
 
+    def add(self, *, rule: str, severity: str, where: str, message: str, blocking: bool) -> None:
+        """Record one finding of the tool; a blocking one counts against shipping."""
+        self.blocking += blocking
+        self.findings.append(
+            {
+                "rule": rule,
+                "severity": severity,
+                "where": where,
+                "message": message,
+                "blocking": "yes" if blocking else "no",
+            }
+        )
+
 
 @dataclass
 class ScanResult:
@@ -478,15 +491,12 @@ def scan_bandit() -> ScannerSection:
             "MEDIUM",
             "HIGH",
         )
-        section.blocking += blocking
-        section.findings.append(
-            {
-                "rule": r["test_id"],
-                "severity": f"{r['issue_severity'].lower()}/{r['issue_confidence'].lower()}",
-                "where": f"{r['filename']}:{r['line_number']}",
-                "message": r["issue_text"],
-                "blocking": "yes" if blocking else "no",
-            }
+        section.add(
+            rule=r["test_id"],
+            severity=f"{r['issue_severity'].lower()}/{r['issue_confidence'].lower()}",
+            where=f"{r['filename']}:{r['line_number']}",
+            message=r["issue_text"],
+            blocking=blocking,
         )
     section.note = "blocking: severity and confidence medium or high"
     return section
@@ -508,15 +518,12 @@ def scan_hadolint() -> ScannerSection:
     section.ran = True
     for r in json.loads(proc.stdout or "[]"):
         blocking = r["level"] in ("error", "warning")
-        section.blocking += blocking
-        section.findings.append(
-            {
-                "rule": r["code"],
-                "severity": r["level"],
-                "where": f"{r['file']}:{r['line']}",
-                "message": r["message"],
-                "blocking": "yes" if blocking else "no",
-            }
+        section.add(
+            rule=r["code"],
+            severity=r["level"],
+            where=f"{r['file']}:{r['line']}",
+            message=r["message"],
+            blocking=blocking,
         )
     section.note = "blocking: level error or warning"
     return section
@@ -542,18 +549,15 @@ def scan_zizmor() -> ScannerSection:
     for r in json.loads(proc.stdout or "[]"):
         severity = r.get("determinations", {}).get("severity", "Unknown")
         blocking = severity in ("Medium", "High")
-        section.blocking += blocking
         locations = r.get("locations") or [{}]
         symbolic = locations[0].get("symbolic", {})
         where = symbolic.get("key", {}).get("Local", {}).get("given_path", "")
-        section.findings.append(
-            {
-                "rule": r.get("ident", "?"),
-                "severity": severity.lower(),
-                "where": str(where),
-                "message": r.get("desc", ""),
-                "blocking": "yes" if blocking else "no",
-            }
+        section.add(
+            rule=r.get("ident", "?"),
+            severity=severity.lower(),
+            where=str(where),
+            message=r.get("desc", ""),
+            blocking=blocking,
         )
     section.note = "blocking: severity medium or high"
     return section
